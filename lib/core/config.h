@@ -1,0 +1,80 @@
+// File: config.h
+//
+// Timing and membership settings of the lease protocol, and the validation that
+// refuses settings which would break the safety inequalities of DESIGN.md.
+//
+//   LeaseConfig config;
+//   config.voters = {a, b, c};
+//   config.self = a;
+//   if (absl::Status s = config.Validate(); !s.ok()) { ... refuse to start ... }
+//
+// Plain value type; not thread-safe to mutate while a node uses it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "lib/core/types.h"
+
+namespace lockmesh::core {
+
+// Switches that break one safety rule on purpose. They exist so the simulator
+// (and its users) can watch the checker catch what Redlock-style locking gets
+// wrong. Validate() refuses them unless `allow_unsafe` is set.
+struct UnsafeSwitches {
+  bool no_quarantine = false;    // a restarted voter accepts at once, floor 0
+  bool overwrite_lease = false;  // a voter overwrites another owner's live lease
+  bool no_clock_margin = false;  // the holder uses D instead of D_P
+  bool any() const { return no_quarantine || overwrite_lease || no_clock_margin; }
+};
+
+struct LeaseConfig {
+  NodeId self = 0;
+  // The voter set; identical on every node (its hash travels in every message).
+  std::vector<NodeId> voters;
+
+  // rho: bound on any monotonic clock's rate error, in parts per million.
+  int64_t rho_ppm = 1000;
+  // D_max and the smallest D a request may ask for.
+  int64_t lease_duration_us_max = 30'000'000;
+  int64_t lease_duration_us_min = 100'000;
+  // D_Q: restart quarantine. Must be >= D_max * (1 + rho) / (1 - rho).
+  int64_t quarantine_us = 31'000'000;
+
+  // An attempt gives up after this long even if D_P is longer.
+  int64_t attempt_timeout_us = 1'000'000;
+  // Unanswered acquire/renew messages are sent again after this long.
+  int64_t retransmit_us = 200'000;
+  // Full-jitter exponential backoff between failed attempts.
+  int64_t backoff_us_min = 10'000;
+  int64_t backoff_us_max = 2'000'000;
+  // When a holder is known, a waiter retries after the holder's remaining time
+  // plus this slack, in case the release notice is lost.
+  int64_t held_retry_slack_us = 50'000;
+  // A release notice triggers a retry after a random delay in [0, this].
+  int64_t notice_jitter_us = 5'000;
+
+  UnsafeSwitches unsafe;
+  bool allow_unsafe = false;
+
+  // Returns OK, or InvalidArgument naming the first broken rule.
+  absl::Status Validate() const;
+
+  // D_P = D * (1 - rho) / (1 + rho): how long the proposer may trust a grant of
+  // duration D on its own clock.
+  int64_t HolderDurationUs(int64_t duration_us) const;
+  // D_max * (1 + rho) / (1 - rho), rounded up: the least safe quarantine.
+  int64_t QuarantineUsMin() const;
+  int Majority() const { return static_cast<int>(voters.size() / 2 + 1); }
+  bool IsVoter(NodeId id) const;
+  // Index of `id` in `voters`, or -1.
+  int VoterIndex(NodeId id) const;
+  // Order-independent FNV-1a hash of the voter set, stable across processes.
+  uint64_t VoterSetHash() const;
+};
+
+// A stable 64-bit id for a node name (FNV-1a); identical on every platform.
+NodeId NodeIdFromName(std::string_view name);
+
+}  // namespace lockmesh::core

@@ -1,0 +1,424 @@
+#include "lib/core/lease/proposer.h"
+
+#include <algorithm>
+#include <bit>
+
+#include "absl/strings/str_cat.h"
+#include "lib/core/check.h"
+#include "lib/core/limits.h"
+
+namespace lockmesh::core {
+namespace {
+
+// A try-acquire may retry this many times when voters only said its ballot was
+// stale (its HLC caught up from the refusal, so the next attempt can win).
+constexpr int kTryAttemptsMax = 3;
+
+int Count(uint32_t mask) { return std::popcount(mask); }
+
+}  // namespace
+
+Proposer::Proposer(const LeaseConfig& config, uint64_t incarnation, Hlc& hlc, Rng& rng)
+    : config_(config), incarnation_(incarnation), hlc_(hlc), rng_(rng) {
+  LM_CHECK(config_.voters.size() <= 32);
+}
+
+uint32_t Proposer::AllVoters() const {
+  return static_cast<uint32_t>((uint64_t{1} << config_.voters.size()) - 1);
+}
+
+absl::StatusOr<uint64_t> Proposer::Acquire(std::string resource, AcquireOptions options, Now now,
+                                           Outbox& out) {
+  if (resource.empty() || resource.size() > kResourceBytesMax) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("resource name must be 1 to ", kResourceBytesMax, " bytes"));
+  }
+  if (options.duration_us < config_.lease_duration_us_min ||
+      options.duration_us > config_.lease_duration_us_max) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "lease duration must be in [", config_.lease_duration_us_min, ", ",
+        config_.lease_duration_us_max, "] us, got ", options.duration_us));
+  }
+  if (options.wait_us < 0) return absl::InvalidArgumentError("wait must not be negative");
+  if (requests_.size() >= kRequestsMax) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("too many open lease requests (", kRequestsMax, ")"));
+  }
+  const uint64_t id = next_request_++;
+  Request& r = requests_[id];
+  r.id = id;
+  r.resource = std::move(resource);
+  r.duration_us = options.duration_us;
+  r.try_once = options.wait_us == 0;
+  r.wait_deadline_us = r.try_once ? kNever : now.mono_us + options.wait_us;
+  std::deque<uint64_t>& queue = queues_[r.resource];
+  queue.push_back(id);
+  if (queue.size() == 1) StartAttempt(r, now, out);
+  return id;
+}
+
+void Proposer::StartAttempt(Request& r, Now now, Outbox& out) {
+  // Rule 1: t0 is read before the first message of the attempt leaves.
+  r.t0_us = now.mono_us;
+  r.ballot = hlc_.Tick(now.wall_ms);
+  r.state = State::kAttempting;
+  r.attempt_deadline_us =
+      r.t0_us + std::min(config_.attempt_timeout_us, config_.HolderDurationUs(r.duration_us));
+  r.retransmit_at_us = now.mono_us + config_.retransmit_us;
+  r.accepted = r.refused = r.held_refusals = r.quarantine_refusals = 0;
+  r.holder_remaining_us = 0;
+  r.retry_at_us = kNever;
+  ++r.attempts;
+  ++stats_.attempts;
+  // Replies from our own voter arrive within this call; r stays valid because
+  // the request table is not changed by the sends themselves.
+  SendAcquire(r, AllVoters(), out);
+}
+
+void Proposer::SendAcquire(const Request& r, uint32_t to_mask, Outbox& out) {
+  const uint64_t id = r.id;
+  const std::string resource = r.resource;
+  const AcquireMsg msg{resource, r.ballot, OwnerOf(r), r.duration_us};
+  for (std::size_t i = 0; i < config_.voters.size(); ++i) {
+    if (!(to_mask & (1u << i))) continue;
+    // A reply from our own voter may finish the request; stop if it did.
+    auto it = requests_.find(id);
+    if (it == requests_.end() || it->second.state != State::kAttempting ||
+        it->second.ballot != msg.ballot) {
+      return;
+    }
+    out.Send(config_.voters[i], msg);
+  }
+}
+
+void Proposer::SendRenew(const Request& r, uint32_t to_mask, Outbox& out) {
+  const uint64_t id = r.id;
+  const RenewMsg msg{r.resource, r.ballot, OwnerOf(r), r.renew_duration_us, r.round};
+  for (std::size_t i = 0; i < config_.voters.size(); ++i) {
+    if (!(to_mask & (1u << i))) continue;
+    auto it = requests_.find(id);
+    if (it == requests_.end() || !it->second.renewing || it->second.round != msg.round) return;
+    out.Send(config_.voters[i], msg);
+  }
+}
+
+void Proposer::SendRelease(const std::string& resource, Ballot ballot, const Owner& owner,
+                           uint32_t mask, Outbox& out) {
+  const ReleaseMsg msg{resource, ballot, owner};
+  for (std::size_t i = 0; i < config_.voters.size(); ++i) {
+    if (mask & (1u << i)) out.Send(config_.voters[i], msg);
+  }
+}
+
+Proposer::Request* Proposer::FindForReply(const Owner& owner) {
+  if (owner.node != config_.self || owner.incarnation != incarnation_) return nullptr;
+  auto it = requests_.find(owner.request);
+  return it == requests_.end() ? nullptr : &it->second;
+}
+
+void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, Outbox& out) {
+  hlc_.Observe(msg.highest_ballot, now.wall_ms);
+  const int index = config_.VoterIndex(from);
+  Request* r = FindForReply(msg.owner);
+  if (index < 0 || (r == nullptr && !msg.accepted)) {
+    ++stats_.replies_ignored;
+    return;
+  }
+  const bool current = r != nullptr && r->ballot == msg.ballot &&
+                       (r->state == State::kAttempting || r->state == State::kHolding);
+  if (!current) {
+    // An accept of an attempt we gave up on: free it now rather than letting it
+    // block others until it expires.
+    if (msg.accepted) {
+      ++stats_.stale_accepts_released;
+      SendRelease(msg.resource, msg.ballot, msg.owner, 1u << index, out);
+    } else {
+      ++stats_.replies_ignored;
+    }
+    return;
+  }
+  if (r->state == State::kHolding) return;  // a late accept of the granted ballot
+  const uint32_t bit = 1u << index;
+  if ((r->accepted | r->refused) & bit) return;  // duplicate
+  if (msg.accepted) {
+    r->accepted |= bit;
+    // Rule 4: a majority of distinct voters, before the attempt's deadline.
+    if (Count(r->accepted) >= config_.Majority() && now.mono_us < r->attempt_deadline_us) {
+      Grant(*r, now, out);
+    }
+    return;
+  }
+  r->refused |= bit;
+  if (msg.reason == RefuseReason::kHeld) {
+    r->held_refusals |= bit;
+    r->holder_remaining_us = std::max(r->holder_remaining_us, msg.holder_remaining_us);
+  } else if (msg.reason == RefuseReason::kQuarantine) {
+    r->quarantine_refusals |= bit;
+  }
+  const int possible = static_cast<int>(config_.voters.size()) - Count(r->refused);
+  if (possible < config_.Majority()) FailAttempt(*r, now, out);
+}
+
+void Proposer::Grant(Request& r, Now now, Outbox& out) {
+  r.state = State::kHolding;
+  r.deadline_us = r.t0_us + config_.HolderDurationUs(r.duration_us);
+  LM_CHECK(r.deadline_us > now.mono_us);
+  r.failures = 0;
+  r.retransmit_at_us = kNever;
+  ++stats_.grants;
+  out.Emit(LeaseEvent{LeaseEvent::Kind::kGranted, r.id, r.resource, r.ballot, r.deadline_us, {}});
+}
+
+absl::Status Proposer::WhyFailed(const Request& r) const {
+  if (r.held_refusals != 0) {
+    return absl::AbortedError(
+        absl::StrCat("contended: '", r.resource, "' is held by another owner"));
+  }
+  if (r.quarantine_refusals != 0) {
+    return absl::UnavailableError("no quorum: voters are in restart quarantine");
+  }
+  if (r.attempts == 0) return absl::DeadlineExceededError("waited in the local queue");
+  return absl::UnavailableError("no quorum: a majority of voters did not accept");
+}
+
+void Proposer::FailAttempt(Request& r, Now now, Outbox& out) {
+  ++stats_.failed_attempts;
+  ++r.failures;
+  // Rule 5: free the partial accepts at once.
+  const uint32_t accepted = r.accepted;
+  r.state = State::kWaiting;
+  r.retransmit_at_us = kNever;
+  SendRelease(r.resource, r.ballot, OwnerOf(r), accepted, out);
+  const bool only_stale =
+      r.refused != 0 && r.held_refusals == 0 && r.quarantine_refusals == 0 &&
+      Count(r.refused) + Count(r.accepted) == static_cast<int>(config_.voters.size());
+  if (r.try_once) {
+    if (only_stale && r.attempts < kTryAttemptsMax) return StartAttempt(r, now, out);
+    return FailRequest(r, WhyFailed(r), now, out);
+  }
+  int64_t delay_us;
+  if (r.held_refusals != 0) {
+    // Wait for the release notice; the timer only covers a lost notice.
+    delay_us = r.holder_remaining_us + config_.held_retry_slack_us;
+  } else if (only_stale) {
+    delay_us = rng_.Between(0, config_.notice_jitter_us);
+  } else {
+    const int shift = std::min(r.failures - 1, 30);
+    const int64_t ceiling =
+        std::min(config_.backoff_us_max, config_.backoff_us_min << shift);
+    delay_us = rng_.Between(0, ceiling);  // full jitter
+  }
+  r.retry_at_us = now.mono_us + delay_us;
+}
+
+void Proposer::FailRequest(Request& r, absl::Status status, Now now, Outbox& out) {
+  ++stats_.requests_failed;
+  if (r.state == State::kAttempting) SendRelease(r.resource, r.ballot, OwnerOf(r), AllVoters(), out);
+  LeaseEvent event{LeaseEvent::Kind::kFailed, r.id, r.resource, 0, 0, std::move(status)};
+  Finish(r.id, std::move(event), now, out);
+}
+
+void Proposer::Finish(uint64_t id, LeaseEvent event, Now now, Outbox& out) {
+  auto it = requests_.find(id);
+  LM_CHECK(it != requests_.end());
+  const std::string resource = it->second.resource;
+  requests_.erase(it);
+  auto q = queues_.find(resource);
+  LM_CHECK(q != queues_.end());
+  std::deque<uint64_t>& queue = q->second;
+  const bool was_active = !queue.empty() && queue.front() == id;
+  queue.erase(std::find(queue.begin(), queue.end(), id));
+  out.Emit(std::move(event));
+  if (queue.empty()) {
+    queues_.erase(q);
+  } else if (was_active) {
+    Request& next = requests_.at(queue.front());
+    if (next.state == State::kQueued) StartAttempt(next, now, out);
+  }
+}
+
+absl::Status Proposer::Renew(uint64_t request, int64_t duration_us, Now now, Outbox& out) {
+  auto it = requests_.find(request);
+  if (it == requests_.end() || it->second.state != State::kHolding ||
+      now.mono_us >= it->second.deadline_us) {
+    return absl::FailedPreconditionError("the request does not hold a live lease");
+  }
+  Request& r = it->second;
+  if (duration_us == 0) duration_us = r.duration_us;
+  if (duration_us < config_.lease_duration_us_min ||
+      duration_us > config_.lease_duration_us_max) {
+    return absl::InvalidArgumentError("renewal duration out of range");
+  }
+  if (r.renewing) return absl::OkStatus();  // the renewal in flight answers
+  // Rule 6: t1 is read before the renewal leaves.
+  r.renewing = true;
+  ++r.round;
+  r.t1_us = now.mono_us;
+  r.renew_duration_us = duration_us;
+  r.renew_deadline_us = std::min(r.deadline_us, r.t1_us + config_.attempt_timeout_us);
+  r.renewed = r.renew_refused = 0;
+  r.retransmit_at_us = now.mono_us + config_.retransmit_us;
+  SendRenew(r, AllVoters(), out);
+  return absl::OkStatus();
+}
+
+void Proposer::OnRenewReply(NodeId from, const RenewReplyMsg& msg, Now now, Outbox& out) {
+  hlc_.Observe(msg.highest_ballot, now.wall_ms);
+  const int index = config_.VoterIndex(from);
+  Request* r = FindForReply(msg.owner);
+  if (index < 0 || r == nullptr || !r->renewing || r->round != msg.round ||
+      r->ballot != msg.token) {
+    ++stats_.replies_ignored;
+    return;
+  }
+  const uint32_t bit = 1u << index;
+  if ((r->renewed | r->renew_refused) & bit) return;
+  if (msg.renewed) {
+    r->renewed |= bit;
+    if (Count(r->renewed) >= config_.Majority() && now.mono_us < r->deadline_us) {
+      r->deadline_us =
+          std::max(r->deadline_us, r->t1_us + config_.HolderDurationUs(r->renew_duration_us));
+      FinishRenew(*r, true, out);
+    }
+    return;
+  }
+  r->renew_refused |= bit;
+  if (static_cast<int>(config_.voters.size()) - Count(r->renew_refused) < config_.Majority()) {
+    FinishRenew(*r, false, out);
+  }
+}
+
+void Proposer::FinishRenew(Request& r, bool ok, Outbox& out) {
+  r.renewing = false;
+  r.retransmit_at_us = kNever;
+  r.renew_deadline_us = kNever;
+  if (ok) {
+    ++stats_.renewals;
+  } else {
+    ++stats_.renewals_failed;
+  }
+  out.Emit(LeaseEvent{ok ? LeaseEvent::Kind::kRenewed : LeaseEvent::Kind::kRenewFailed, r.id,
+                      r.resource, r.ballot, r.deadline_us, {}});
+}
+
+absl::Status Proposer::Release(uint64_t request, Now now, Outbox& out) {
+  auto it = requests_.find(request);
+  if (it == requests_.end()) return absl::NotFoundError("no such lease request");
+  Request& r = it->second;
+  if (r.state != State::kHolding) {
+    FailRequest(r, absl::CancelledError("cancelled by the caller"), now, out);
+    return absl::OkStatus();
+  }
+  // Rule 7: stop using the lease first (the event), then tell the voters.
+  ++stats_.releases;
+  const std::string resource = r.resource;
+  const Ballot token = r.ballot;
+  const Owner owner = OwnerOf(r);
+  Finish(request, LeaseEvent{LeaseEvent::Kind::kReleased, request, resource, token, 0, {}}, now,
+         out);
+  SendRelease(resource, token, owner, AllVoters(), out);
+  return absl::OkStatus();
+}
+
+void Proposer::OnReleaseNotice(NodeId from, const ReleaseNoticeMsg& msg, Now now, Outbox& out) {
+  auto q = queues_.find(msg.resource);
+  if (q == queues_.end()) return;
+  Request& r = requests_.at(q->second.front());
+  if (r.state != State::kWaiting) return;
+  // A little jitter keeps the waiters of one resource from colliding.
+  r.retry_at_us = std::min(r.retry_at_us, now.mono_us + rng_.Between(0, config_.notice_jitter_us));
+}
+
+void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
+  const int64_t t = now.mono_us;
+  switch (r.state) {
+    case State::kQueued:
+    case State::kWaiting:
+      if (t >= r.wait_deadline_us) {
+        absl::Status why = WhyFailed(r);
+        return FailRequest(
+            r, absl::DeadlineExceededError(absl::StrCat("wait limit passed; ", why.message())),
+            now, out);
+      }
+      if (r.state == State::kWaiting && t >= r.retry_at_us) StartAttempt(r, now, out);
+      return;
+    case State::kAttempting:
+      if (t >= r.wait_deadline_us) {
+        return FailRequest(r, absl::DeadlineExceededError("wait limit passed during an attempt"),
+                           now, out);
+      }
+      if (t >= r.attempt_deadline_us) return FailAttempt(r, now, out);
+      if (t >= r.retransmit_at_us) {
+        r.retransmit_at_us = t + config_.retransmit_us;
+        SendAcquire(r, AllVoters() & ~(r.accepted | r.refused), out);
+      }
+      return;
+    case State::kHolding:
+      if (t >= r.deadline_us) {
+        ++stats_.expiries;
+        return Finish(r.id,
+                      LeaseEvent{LeaseEvent::Kind::kExpired, r.id, r.resource, r.ballot,
+                                 r.deadline_us, {}},
+                      now, out);
+      }
+      if (r.renewing && t >= r.renew_deadline_us) return FinishRenew(r, false, out);
+      if (r.renewing && t >= r.retransmit_at_us) {
+        r.retransmit_at_us = t + config_.retransmit_us;
+        SendRenew(r, AllVoters() & ~(r.renewed | r.renew_refused), out);
+      }
+      return;
+  }
+}
+
+void Proposer::OnTick(Now now, Outbox& out) {
+  std::vector<uint64_t> due;
+  for (const auto& [id, r] : requests_) {
+    (void)r;
+    due.push_back(id);
+  }
+  for (uint64_t id : due) {
+    auto it = requests_.find(id);
+    if (it != requests_.end()) TickRequest(it->second, now, out);
+  }
+}
+
+int64_t Proposer::NextTickUs() const {
+  int64_t next = kNever;
+  for (const auto& [id, r] : requests_) {
+    (void)id;
+    switch (r.state) {
+      case State::kQueued:
+        next = std::min(next, r.wait_deadline_us);
+        break;
+      case State::kWaiting:
+        next = std::min({next, r.wait_deadline_us, r.retry_at_us});
+        break;
+      case State::kAttempting:
+        next = std::min({next, r.wait_deadline_us, r.attempt_deadline_us, r.retransmit_at_us});
+        break;
+      case State::kHolding:
+        next = std::min(next, r.deadline_us);
+        if (r.renewing) next = std::min({next, r.renew_deadline_us, r.retransmit_at_us});
+        break;
+    }
+  }
+  return next;
+}
+
+std::vector<Holding> Proposer::Holdings(Now now) const {
+  std::vector<Holding> out;
+  for (const auto& [id, r] : requests_) {
+    if (r.state == State::kHolding && now.mono_us < r.deadline_us) {
+      out.push_back(Holding{id, r.resource, r.ballot, r.deadline_us});
+    }
+  }
+  return out;
+}
+
+bool Proposer::IsHolding(uint64_t request, Now now) const {
+  auto it = requests_.find(request);
+  return it != requests_.end() && it->second.state == State::kHolding &&
+         now.mono_us < it->second.deadline_us;
+}
+
+}  // namespace lockmesh::core

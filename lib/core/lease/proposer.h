@@ -1,0 +1,149 @@
+// File: lease/proposer.h
+//
+// The proposer half of the lease protocol (DESIGN.md rules 1, 2, 4, 5, 6, 7):
+// turns acquire/renew/release requests into attempts with ballots, counts
+// accepts from distinct voters, holds a lease until t0 + D_P on its own clock,
+// releases partial accepts of failed attempts, and retries with full-jitter
+// exponential backoff or on a voter's release notice.
+//
+// Requests for one resource on one node run one at a time, in arrival order;
+// the others wait in a local queue without sending anything.
+//
+// Not thread-safe; owned by one LeaseNode.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "lib/core/config.h"
+#include "lib/core/hlc.h"
+#include "lib/core/lease/events.h"
+#include "lib/core/random.h"
+
+namespace lockmesh::core {
+
+struct AcquireOptions {
+  int64_t duration_us = 0;
+  // How long the request may wait for the lease; 0 makes a try-acquire (one
+  // attempt, answered Aborted when another owner holds the lease).
+  int64_t wait_us = 0;
+};
+
+struct ProposerStats {
+  uint64_t attempts = 0;
+  uint64_t grants = 0;
+  uint64_t failed_attempts = 0;
+  uint64_t requests_failed = 0;
+  uint64_t renewals = 0;
+  uint64_t renewals_failed = 0;
+  uint64_t releases = 0;
+  uint64_t expiries = 0;
+  uint64_t stale_accepts_released = 0;
+  uint64_t replies_ignored = 0;
+};
+
+// A lease the node believes it holds.
+struct Holding {
+  uint64_t request = 0;
+  std::string resource;
+  Ballot token = 0;
+  int64_t deadline_us = 0;
+};
+
+class Proposer {
+ public:
+  Proposer(const LeaseConfig& config, uint64_t incarnation, Hlc& hlc, Rng& rng);
+
+  // Starts a request; returns its id. InvalidArgument for a bad name or
+  // duration, ResourceExhausted when kRequestsMax requests are open.
+  absl::StatusOr<uint64_t> Acquire(std::string resource, AcquireOptions options, Now now,
+                                   Outbox& out);
+  // Starts a renewal of a held lease for `duration_us` (0: the acquired one).
+  // FailedPrecondition when the request does not hold a live lease.
+  absl::Status Renew(uint64_t request, int64_t duration_us, Now now, Outbox& out);
+  // Releases a held lease, or cancels a request still waiting (kFailed with
+  // Cancelled). NotFound for an unknown request.
+  absl::Status Release(uint64_t request, Now now, Outbox& out);
+
+  void OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, Outbox& out);
+  void OnRenewReply(NodeId from, const RenewReplyMsg& msg, Now now, Outbox& out);
+  void OnReleaseNotice(NodeId from, const ReleaseNoticeMsg& msg, Now now, Outbox& out);
+  void OnTick(Now now, Outbox& out);
+  int64_t NextTickUs() const;
+
+  // Leases held at `now` (deadline not passed).
+  std::vector<Holding> Holdings(Now now) const;
+  bool IsHolding(uint64_t request, Now now) const;
+  std::size_t open_requests() const { return requests_.size(); }
+  const ProposerStats& stats() const { return stats_; }
+
+ private:
+  enum class State : uint8_t { kQueued, kAttempting, kWaiting, kHolding };
+  static constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+
+  struct Request {
+    uint64_t id = 0;
+    std::string resource;
+    int64_t duration_us = 0;
+    int64_t wait_deadline_us = 0;
+    bool try_once = false;
+    State state = State::kQueued;
+    int attempts = 0;
+    int failures = 0;  // consecutive failed attempts, for the backoff
+    // The current attempt (kAttempting) or the last one.
+    Ballot ballot = 0;
+    int64_t t0_us = 0;
+    int64_t attempt_deadline_us = 0;
+    int64_t retransmit_at_us = kNever;
+    uint32_t accepted = 0;  // bit i: voters[i] accepted `ballot`
+    uint32_t refused = 0;
+    uint32_t held_refusals = 0;
+    uint32_t quarantine_refusals = 0;
+    int64_t holder_remaining_us = 0;
+    // kWaiting: when to try again.
+    int64_t retry_at_us = kNever;
+    // kHolding.
+    int64_t deadline_us = 0;
+    bool renewing = false;
+    uint32_t round = 0;
+    int64_t t1_us = 0;
+    int64_t renew_duration_us = 0;
+    int64_t renew_deadline_us = kNever;
+    uint32_t renewed = 0;
+    uint32_t renew_refused = 0;
+  };
+
+  Owner OwnerOf(const Request& r) const { return Owner{config_.self, incarnation_, r.id}; }
+  Request* FindForReply(const Owner& owner);
+  void StartAttempt(Request& r, Now now, Outbox& out);
+  void SendAcquire(const Request& r, uint32_t to_mask, Outbox& out);
+  void SendRenew(const Request& r, uint32_t to_mask, Outbox& out);
+  void SendRelease(const std::string& resource, Ballot ballot, const Owner& owner, uint32_t mask,
+                   Outbox& out);
+  void FailAttempt(Request& r, Now now, Outbox& out);
+  void Grant(Request& r, Now now, Outbox& out);
+  void FinishRenew(Request& r, bool ok, Outbox& out);
+  // Ends the request with `event` and starts the next queued one.
+  void Finish(uint64_t id, LeaseEvent event, Now now, Outbox& out);
+  void FailRequest(Request& r, absl::Status status, Now now, Outbox& out);
+  absl::Status WhyFailed(const Request& r) const;
+  uint32_t AllVoters() const;
+  void TickRequest(Request& r, Now now, Outbox& out);
+
+  const LeaseConfig& config_;
+  const uint64_t incarnation_;
+  Hlc& hlc_;
+  Rng& rng_;
+  uint64_t next_request_ = 1;
+  absl::btree_map<uint64_t, Request> requests_;
+  absl::btree_map<std::string, std::deque<uint64_t>> queues_;  // front is active
+  ProposerStats stats_;
+};
+
+}  // namespace lockmesh::core

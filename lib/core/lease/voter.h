@@ -1,0 +1,96 @@
+// File: lease/voter.h
+//
+// The acceptor half of the lease protocol (DESIGN.md rules 3, 6, 7, 8). A voter
+// keeps, per resource, the highest ballot it accepted and at most one live
+// lease, and refuses anything that could let two owners hold at once.
+//
+// Entries whose lease ended are dropped at once, after raising a global ballot
+// floor to their highest ballot; so the table stays small and no later ballot
+// for that resource can be lower than one accepted before.
+//
+// Not thread-safe; owned by one LeaseNode.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "lib/core/config.h"
+#include "lib/core/hlc.h"
+#include "lib/core/lease/events.h"
+
+namespace lockmesh::core {
+
+struct VoterStats {
+  uint64_t accepts = 0;
+  uint64_t refusals[kRefuseReasonCount] = {};
+  uint64_t renewals = 0;
+  uint64_t releases = 0;
+  uint64_t expiries = 0;
+  uint64_t notices_sent = 0;
+  uint64_t waiters_dropped = 0;
+};
+
+class Voter {
+ public:
+  // `quarantine`: this voter starts without memory of an earlier life and must
+  // refuse everything for config.quarantine_us (rule 8).
+  Voter(const LeaseConfig& config, Hlc& hlc, bool quarantine, Now now);
+
+  void OnAcquire(NodeId from, const AcquireMsg& msg, Now now, Outbox& out);
+  void OnRenew(NodeId from, const RenewMsg& msg, Now now, Outbox& out);
+  void OnRelease(NodeId from, const ReleaseMsg& msg, Now now, Outbox& out);
+  // Ends expired leases (notifying waiters) and the quarantine when due.
+  void OnTick(Now now, Outbox& out);
+
+  // Monotonic time of the next expiry or quarantine end; INT64_MAX if none.
+  int64_t NextTickUs() const;
+
+  bool InQuarantine(Now now) const { return now.mono_us < quarantine_until_us_; }
+  int64_t quarantine_until_us() const { return quarantine_until_us_; }
+  Ballot floor() const { return floor_; }
+  std::size_t resource_count() const { return entries_.size(); }
+  const VoterStats& stats() const { return stats_; }
+
+  // The live lease of `resource` at `now`, for tests and the simulator's
+  // account; nullptr if none.
+  struct LeaseView {
+    Ballot ballot;
+    Owner owner;
+    int64_t until_us;
+  };
+  bool FindLive(const std::string& resource, Now now, LeaseView* view) const;
+
+ private:
+  struct Entry {
+    Ballot highest = 0;  // highest ballot accepted for this resource
+    bool has_lease = false;
+    Ballot ballot = 0;
+    Owner owner;
+    int64_t until_us = 0;
+    std::vector<NodeId> waiters;
+  };
+
+  bool Live(const Entry& e, Now now) const { return e.has_lease && now.mono_us < e.until_us; }
+  void SetUntil(const std::string& resource, Entry& e, int64_t until_us);
+  // Ends the lease of `it` (release or expiry), tells waiters, drops the entry.
+  void EndLease(absl::btree_map<std::string, Entry>::iterator it, Outbox& out);
+  void EndQuarantineIfDue(Now now);
+  void RefuseAcquire(NodeId from, const AcquireMsg& msg, RefuseReason reason, Ballot highest,
+                     int64_t remaining_us, Outbox& out);
+
+  const LeaseConfig& config_;
+  Hlc& hlc_;
+  int64_t quarantine_until_us_ = 0;
+  bool quarantine_pending_ = false;  // the floor is raised once when it ends
+  Ballot floor_ = 0;
+  // btree containers: iteration order must not depend on a hash seed, or the
+  // simulator could not replay a seed.
+  absl::btree_map<std::string, Entry> entries_;
+  absl::btree_set<std::pair<int64_t, std::string>> expiry_;
+  VoterStats stats_;
+};
+
+}  // namespace lockmesh::core
