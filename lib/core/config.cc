@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "lib/core/limits.h"
 
@@ -17,24 +18,24 @@ uint64_t FnvBytes(uint64_t h, const void* data, std::size_t n) {
   return h;
 }
 
-absl::Status Invalid(std::string_view what) {
+absl::Status Invalid(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("lease config: ", what));
 }
 
 }  // namespace
 
-NodeId NodeIdFromName(std::string_view name) { return FnvBytes(kFnvOffset, name.data(), name.size()); }
+NodeId NodeIdFromName(absl::string_view name) { return FnvBytes(kFnvOffset, name.data(), name.size()); }
 
 int64_t LeaseConfig::HolderDurationUs(int64_t duration_us) const {
   if (unsafe.no_clock_margin) return duration_us;
   // Rounded down: the holder may only ever trust less.
-  const __int128 num = static_cast<__int128>(duration_us) * (1'000'000 - rho_ppm);
+  const absl::int128 num = absl::int128(duration_us) * (1'000'000 - rho_ppm);
   return static_cast<int64_t>(num / (1'000'000 + rho_ppm));
 }
 
 int64_t LeaseConfig::QuarantineUsMin() const {
-  const __int128 num = static_cast<__int128>(lease_duration_us_max) * (1'000'000 + rho_ppm);
-  const __int128 den = 1'000'000 - rho_ppm;
+  const absl::int128 num = absl::int128(lease_duration_us_max) * (1'000'000 + rho_ppm);
+  const absl::int128 den = 1'000'000 - rho_ppm;
   return static_cast<int64_t>((num + den - 1) / den);
 }
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
@@ -75,6 +76,6 @@ struct LeaseConfig {
 };
 
 // A stable 64-bit id for a node name (FNV-1a); identical on every platform.
-NodeId NodeIdFromName(std::string_view name);
+NodeId NodeIdFromName(absl::string_view name);
 
 }  // namespace lockmesh::core

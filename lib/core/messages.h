@@ -8,7 +8,7 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 #include <variant>
 
 #include "lib/core/types.h"
@@ -30,7 +30,7 @@ enum class RefuseReason : uint8_t {
   kNotVoter = 7,       // the receiver is not configured as a voter
 };
 inline constexpr int kRefuseReasonCount = 8;
-std::string_view RefuseReasonName(RefuseReason reason);
+absl::string_view RefuseReasonName(RefuseReason reason);
 
 // Rule 2: ask a voter to accept `ballot` for `owner` for `duration_us`.
 struct AcquireMsg {
@@ -94,7 +94,7 @@ struct ReleaseNoticeMsg {
 using MessageBody = std::variant<AcquireMsg, AcquireReplyMsg, RenewMsg, RenewReplyMsg, ReleaseMsg,
                                  ReleaseNoticeMsg>;
 inline constexpr int kMessageKindCount = std::variant_size_v<MessageBody>;
-std::string_view MessageKindName(std::size_t index);
+absl::string_view MessageKindName(std::size_t index);
 
 struct Envelope {
   NodeId from = 0;
@@ -105,6 +105,9 @@ struct Envelope {
   MessageBody body;
   friend bool operator==(const Envelope&, const Envelope&) = default;
 };
+
+// One line describing a message, for traces.
+std::string DescribeMessage(const MessageBody& body);
 
 // The resource name of any lease message.
 const std::string& ResourceOf(const MessageBody& body);

@@ -1,5 +1,7 @@
 #include "lib/core/random.h"
 
+#include "absl/numeric/int128.h"
+
 namespace lockmesh::core {
 namespace {
 inline uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
@@ -32,7 +34,7 @@ uint64_t Rng::Next() {
 uint64_t Rng::Uniform(uint64_t bound) {
   if (bound == 0) return 0;
   // Lemire's multiply-shift; the tiny bias is irrelevant for jitter and faults.
-  return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * bound) >> 64);
+  return absl::Uint128High64(absl::uint128(Next()) * bound);
 }
 
 int64_t Rng::Between(int64_t lo, int64_t hi) {

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
+#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
@@ -31,7 +31,7 @@ struct LeaseEvent {
   int64_t deadline_us = 0;  // on the node's monotonic clock
   absl::Status status;      // kFailed only
 };
-std::string_view LeaseEventKindName(LeaseEvent::Kind kind);
+absl::string_view LeaseEventKindName(LeaseEvent::Kind kind);
 
 struct Effects {
   std::vector<Envelope> messages;

@@ -1,0 +1,58 @@
+#include "sim/report.h"
+
+#include "absl/strings/str_format.h"
+
+namespace lockmesh::sim {
+
+void PrintReport(const Scenario& scenario, uint64_t seed, const RunResult& r, std::ostream& out) {
+  const RunStats& s = r.stats;
+  out << "\n--- statistics ---\n";
+  out << absl::StrFormat("virtual time %.3fs, %d events\n", s.virtual_us / 1e6, s.events);
+  out << "messages sent:";
+  for (int k = 0; k < core::kMessageKindCount; ++k) {
+    out << " " << core::MessageKindName(k) << " " << s.sent[k];
+  }
+  out << absl::StrFormat("\n  total %d (%d bytes); lost %d, duplicated %d, cut by partitions %d, "
+                         "to crashed nodes %d\n",
+                         s.MessagesSent(), s.bytes_sent, s.lost, s.duplicated,
+                         s.dropped_partition, s.dropped_down);
+  out << absl::StrFormat(
+      "leases: %d requests, %d grants, %d gave up, %d released, %d expired, %d renewals "
+      "(%d failed)\n",
+      s.acquires, s.grants, s.failures, s.releases, s.expiries, s.renewals, s.renewals_failed);
+  if (s.grants > 0) {
+    out << absl::StrFormat(
+        "per grant: %.2f acquire + %.2f acquire-reply messages; %.2f lease messages of every "
+        "kind\n",
+        static_cast<double>(s.sent[0]) / s.grants, static_cast<double>(s.sent[1]) / s.grants,
+        static_cast<double>(s.MessagesSent()) / s.grants);
+  }
+  out << "fenced store:";
+  if (r.store.empty()) out << " untouched";
+  out << "\n";
+  for (const auto& [name, reg] : r.store) {
+    out << absl::StrFormat("  %-10s version %d, %d writes, %d stale operations refused, "
+                           "highest token %s\n",
+                           name, reg.version, reg.writes, reg.refused, FormatToken(reg.highest));
+  }
+  out << "\n--- verdict ---\n";
+  bool failed[4] = {};
+  static constexpr const char* kProps[] = {"S1", "S2", "S3", "L1"};
+  for (const Violation& v : r.violations) {
+    out << absl::StrFormat("VIOLATION %s at %.3fs: %s\n", v.property, v.at_us / 1e6, v.detail);
+    for (int i = 0; i < 4; ++i) failed[i] |= v.property == kProps[i];
+  }
+  for (int i = 0; i < 4; ++i) {
+    out << kProps[i] << " " << (i == 0 && !r.s1_checked ? "not checked (clock bound broken)"
+                                : failed[i]              ? "BROKEN"
+                                                         : "ok")
+        << (i < 3 ? ", " : "");
+  }
+  out << absl::StrFormat(" (worst wait after faults stopped %.2fs, bound %.2fs)\n",
+                         r.worst_wait_after_quiet_us / 1e6, scenario.LivenessBoundUs() / 1e6);
+  out << absl::StrFormat("%s %s seed %d trace %016x\n",
+                         r.violations.empty() ? "PASS" : "FAIL", scenario.name, seed,
+                         r.trace_hash);
+}
+
+}  // namespace lockmesh::sim

@@ -1,0 +1,383 @@
+#include "sim/simulation.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_format.h"
+#include "lib/core/check.h"
+#include "lib/wire/codec.h"
+#include "sim/simulation_internal.h"
+
+namespace lockmesh::sim {
+namespace {
+
+constexpr uint64_t kFnvPrime = 0x100000001b3ULL;
+constexpr int64_t kPollUs = 100'000;
+// Simulated wall clocks start here (1000 s) so tokens read short.
+constexpr int64_t kWallStartUs = 1'000'000'000;
+
+}  // namespace
+
+uint64_t RunStats::MessagesSent() const {
+  uint64_t n = 0;
+  for (uint64_t s : sent) n += s;
+  return n;
+}
+
+std::string FormatToken(core::Ballot token) {
+  return absl::StrFormat("%d.%d", core::BallotPhysicalMs(token), token & core::kHlcLogicalMask);
+}
+
+std::string FormatTime(int64_t us) { return absl::StrFormat("%9.3fs", us / 1e6); }
+
+Simulation::Simulation(Scenario scenario, uint64_t seed, std::ostream* narrate)
+    : scenario_(std::move(scenario)),
+      seed_(seed),
+      narrate_(narrate),
+      rng_(seed),
+      hash_(0xcbf29ce484222325ULL ^ seed),
+      network_(scenario_.Nodes()),
+      net_(scenario_.net) {
+  const int n = scenario_.Nodes();
+  std::vector<core::NodeId> voters;
+  for (int i = 0; i < n; ++i) {
+    auto node = std::make_unique<Node>();
+    node->index = i;
+    node->id = core::NodeIdFromName(absl::StrCat("n", i));
+    index_of_[node->id] = i;
+    if (i < scenario_.voters) voters.push_back(node->id);
+    nodes_.push_back(std::move(node));
+  }
+  for (auto& node : nodes_) {
+    node->config = scenario_.timing;
+    node->config.voters = voters;
+    node->config.self = node->id;
+    const int64_t drift = rng_.Between(-scenario_.drift_ppm_max, scenario_.drift_ppm_max);
+    const int64_t skew = rng_.Between(-scenario_.wall_skew_us_max, scenario_.wall_skew_us_max);
+    node->clock = SimClock(kWallStartUs + skew, rng_.Between(1'000'000, 1'000'000'000));
+    node->clock.SetDriftPpm(0, drift);
+    node->base_drift_ppm = drift;
+    node->rng = std::make_unique<core::Rng>(rng_.Next());
+    node->core = std::make_unique<core::LeaseNode>(node->config, node->incarnation,
+                                                   core::StartMode::kBootstrap, node->Now(0),
+                                                   *node->rng);
+  }
+  checker_ = std::make_unique<Checker>(
+      !scenario_.ClockOutOfBound(), scenario_.QuietUs(), scenario_.LivenessBoundUs(),
+      [this](int node, int64_t deadline_us) {
+        const Node& nd = *nodes_[node];
+        return nd.up && nd.clock.MonoUs(now_) < deadline_us;
+      });
+  int client_id = 0;
+  for (auto& node : nodes_) {
+    for (int c = 0; c < scenario_.clients_per_node; ++c) {
+      auto client = std::make_unique<Client>();
+      client->id = client_id++;
+      client->node = node->index;
+      node->clients.push_back(client->id);
+      clients_.push_back(std::move(client));
+    }
+  }
+}
+
+Simulation::~Simulation() = default;
+
+void Simulation::Hash(uint64_t value) {
+  for (int i = 0; i < 8; ++i) hash_ = (hash_ ^ ((value >> (8 * i)) & 0xff)) * kFnvPrime;
+}
+
+void Simulation::Push(Event event) {
+  event.seq = seq_++;
+  queue_.push_back(std::move(event));
+  std::push_heap(queue_.begin(), queue_.end(), std::greater<>{});
+}
+
+RunResult Simulation::Run() {
+  if (!scenario_.description.empty()) {
+    Say("scenario ", scenario_.name, ": ", scenario_.description);
+  }
+  Say(scenario_.voters, " voters, ", scenario_.members, " other members, ",
+      scenario_.clients_per_node, " client(s) per node, lease ", scenario_.lease_us / 1000,
+      "ms, seed ", seed_);
+  for (auto& node : nodes_) {
+    Reschedule(*node);
+    StartClients(*node);
+  }
+  for (std::size_t i = 0; i < scenario_.actions.size(); ++i) {
+    Push(Event{.at = scenario_.actions[i].at_us, .kind = EventKind::kAction,
+               .index = static_cast<int>(i)});
+  }
+  Push(Event{.at = scenario_.QuietUs(), .kind = EventKind::kQuiet});
+  Push(Event{.at = scenario_.QuietUs(), .kind = EventKind::kPoll});
+  while (!queue_.empty()) {
+    std::pop_heap(queue_.begin(), queue_.end(), std::greater<>{});
+    Event event = std::move(queue_.back());
+    queue_.pop_back();
+    if (event.at > scenario_.run_us) break;
+    LM_CHECK(event.at >= now_);
+    now_ = event.at;
+    ++stats_.events;
+    Hash(static_cast<uint64_t>(now_));
+    Hash(static_cast<uint64_t>(event.kind) << 32 | static_cast<uint32_t>(event.node));
+    Process(event);
+  }
+  now_ = scenario_.run_us;
+  stats_.virtual_us = now_;
+  RunResult result;
+  result.violations = checker_->violations();
+  result.trace_hash = hash_;
+  result.stats = stats_;
+  result.s1_checked = !scenario_.ClockOutOfBound();
+  result.worst_wait_after_quiet_us = checker_->worst_wait_after_quiet_us();
+  result.store = store_.registers();
+  return result;
+}
+
+bool Simulation::Deferred(const Node& node, Event& event) {
+  if (!node.Paused(now_)) return false;
+  // A paused process handles nothing; what arrives waits in its socket buffer.
+  event.at = node.paused_until;
+  Push(std::move(event));
+  return true;
+}
+
+void Simulation::Process(Event& event) {
+  switch (event.kind) {
+    case EventKind::kDeliver:
+      return Deliver(event);
+    case EventKind::kTick: {
+      Node& node = *nodes_[event.node];
+      if (!node.up || event.gen != node.tick_gen || node.Paused(now_)) return;
+      node.tick_at = -1;
+      core::Effects fx;
+      node.core->OnTick(node.Now(now_), fx);
+      return AfterCore(node, fx);
+    }
+    case EventKind::kAction:
+      ++stats_.faults;
+      return ApplyAction(scenario_.actions[event.index]);
+    case EventKind::kQuiet:
+      return Quiet();
+    case EventKind::kResume: {
+      Node& node = *nodes_[event.node];
+      if (!node.up || node.Paused(now_)) return;
+      Say(node.Name(), " resumes after its pause");
+      core::Effects fx;
+      node.core->OnTick(node.Now(now_), fx);
+      return AfterCore(node, fx);
+    }
+    case EventKind::kClient: {
+      Client& client = *clients_[event.index];
+      Node& node = *nodes_[client.node];
+      if (event.gen != client.gen || !node.up) return;
+      if (Deferred(node, event)) return;
+      return ClientStep(client);
+    }
+    case EventKind::kClientWrite:
+      return ClientWrite(event);
+    case EventKind::kPoll:
+      checker_->Poll(now_);
+      Push(Event{.at = now_ + kPollUs, .kind = EventKind::kPoll});
+      return;
+  }
+}
+
+void Simulation::Deliver(Event& event) {
+  Node& node = *nodes_[event.node];
+  if (!node.up) {
+    ++stats_.dropped_down;
+    return;
+  }
+  if (Deferred(node, event)) return;
+  for (char c : event.bytes) Hash(static_cast<uint8_t>(c));
+  absl::StatusOr<core::Envelope> envelope = wire::Decode(event.bytes);
+  if (!envelope.ok()) {
+    ++stats_.decode_errors;
+    return;
+  }
+  if (trace_messages_) {
+    Say("  n", event.from, " -> ", node.Name(), ": ", core::DescribeMessage(envelope->body));
+  }
+  core::Effects fx;
+  node.core->OnMessage(*envelope, node.Now(now_), fx);
+  AfterCore(node, fx);
+}
+
+void Simulation::AfterCore(Node& node, core::Effects& fx) {
+  for (core::Envelope& message : fx.messages) {
+    absl::StatusOr<std::string> bytes = wire::Encode(message);
+    LM_CHECK(bytes.ok());  // the core only builds messages the codec can carry
+    ++stats_.sent[message.body.index()];
+    stats_.bytes_sent += bytes->size();
+    auto to = index_of_.find(message.to);
+    LM_CHECK(to != index_of_.end());
+    if (!network_.CanReach(node.index, to->second)) {
+      ++stats_.dropped_partition;
+      continue;
+    }
+    std::vector<int64_t> delays = network_.Fate(net_, rng_);
+    if (delays.empty()) ++stats_.lost;
+    if (delays.size() > 1) ++stats_.duplicated;
+    for (int64_t d : delays) {
+      Push(Event{.at = now_ + d, .kind = EventKind::kDeliver, .node = to->second,
+                 .from = node.index, .bytes = *bytes});
+    }
+  }
+  for (const core::LeaseEvent& event : fx.events) OnLeaseEvent(node, event);
+  Reschedule(node);
+}
+
+void Simulation::Reschedule(Node& node) {
+  if (!node.up) return;
+  const int64_t next = node.core->NextTickUs();
+  if (next == std::numeric_limits<int64_t>::max()) {
+    ++node.tick_gen;
+    node.tick_at = -1;
+    return;
+  }
+  const int64_t at = node.clock.TrueTimeAt(next, now_);
+  if (at == node.tick_at) return;
+  node.tick_at = at;
+  Push(Event{.at = at, .kind = EventKind::kTick, .node = node.index, .gen = ++node.tick_gen});
+}
+
+int Simulation::Resolve(const Target& target) const {
+  if (target.node != Target::kHolder) return target.node;
+  for (int r = 0; r < scenario_.resources; ++r) {
+    const int holder = checker_->ValidHolder(absl::StrCat("res-", r));
+    if (holder >= 0) return holder;
+  }
+  return 0;
+}
+
+void Simulation::Crash(int index) {
+  Node& node = *nodes_[index];
+  if (!node.up) return;
+  Say(node.Name(), " crashes and loses its memory");
+  node.up = false;
+  node.core.reset();
+  node.paused_until = 0;
+  node.client_of_request.clear();
+  checker_->OnNodeCrashed(index);
+  for (int c : node.clients) {
+    Client& client = *clients_[c];
+    if (client.state == Client::State::kWaiting) checker_->OnWaitEnd(client.resource);
+    client.state = Client::State::kIdle;
+    ++client.gen;
+  }
+}
+
+void Simulation::Restart(int index) {
+  Node& node = *nodes_[index];
+  if (node.up) return;
+  ++node.incarnation;
+  node.up = true;
+  node.rng = std::make_unique<core::Rng>(rng_.Next());
+  node.core = std::make_unique<core::LeaseNode>(node.config, node.incarnation,
+                                                core::StartMode::kRestart, node.Now(now_),
+                                                *node.rng);
+  const core::Voter* voter = node.core->voter();
+  Say(node.Name(), " restarts (incarnation ", node.incarnation, ")",
+      voter != nullptr && voter->InQuarantine(node.Now(now_))
+          ? absl::StrCat(", in quarantine for ", node.config.quarantine_us / 1000, "ms")
+          : std::string());
+  Reschedule(node);
+  StartClients(node);
+}
+
+void Simulation::Pause(int index, int64_t length_us) {
+  Node& node = *nodes_[index];
+  if (!node.up) return;
+  node.paused_until = std::max(node.paused_until, now_ + length_us);
+  Say(node.Name(), " pauses for ", length_us / 1000, "ms (time runs on)");
+  Push(Event{.at = node.paused_until, .kind = EventKind::kResume, .node = index});
+}
+
+void Simulation::ApplyAction(const Action& action) {
+  using Kind = Action::Kind;
+  const int target = Resolve(action.target);
+  const int n = scenario_.Nodes();
+  Say("fault: ", ActionText(action),
+      action.target.node == Target::kHolder ? absl::StrCat(" (n", target, ")") : "");
+  switch (action.kind) {
+    case Kind::kPartitionHalves: {
+      std::vector<int> order(n);
+      for (int i = 0; i < n; ++i) order[i] = i;
+      network_.Halves(order);
+      break;
+    }
+    case Kind::kPartitionRandomHalves: {
+      std::vector<int> order(n);
+      for (int i = 0; i < n; ++i) order[i] = i;
+      for (int i = n - 1; i > 0; --i) std::swap(order[i], order[rng_.Uniform(i + 1)]);
+      network_.Halves(order);
+      break;
+    }
+    case Kind::kPartitionIsolate: network_.Isolate(target); break;
+    case Kind::kPartitionRing: network_.Ring(); break;
+    case Kind::kPartitionBridge: network_.Bridge(); break;
+    case Kind::kCutInbound: network_.CutInbound(target); break;
+    case Kind::kCutOutbound: network_.CutOutbound(target); break;
+    case Kind::kHeal: network_.Heal(); break;
+    case Kind::kCrash: Crash(target); break;
+    case Kind::kRestart: Restart(target); break;
+    case Kind::kCrashAll:
+      for (int i = 0; i < n; ++i) Crash(i);
+      break;
+    case Kind::kRestartAll:
+      for (int i = 0; i < n; ++i) Restart(i);
+      break;
+    case Kind::kPause: {
+      // The GC-pause story: when the target holds a lease, it pauses in the
+      // middle of a fenced update (after its read, before its write).
+      bool staged = false;
+      for (int c : nodes_[target]->clients) {
+        Client& client = *clients_[c];
+        if (client.state == Client::State::kHolding && !staged) {
+          client.pause_after_read_us = action.value;
+          staged = true;
+        }
+      }
+      if (!staged) Pause(target, action.value);
+      break;
+    }
+    case Kind::kDrift:
+      nodes_[target]->clock.SetDriftPpm(now_, action.value);
+      Reschedule(*nodes_[target]);
+      break;
+    case Kind::kClockJump:
+      nodes_[target]->clock.JumpWall(now_, action.value);
+      break;
+    case Kind::kLoss: net_.loss = action.p; break;
+    case Kind::kDuplicate: net_.duplicate = action.p; break;
+    case Kind::kDelay:
+      net_.delay_us_min = action.value;
+      net_.delay_us_max = action.value2;
+      break;
+    case Kind::kTail:
+      net_.tail = action.p;
+      net_.tail_us_max = action.value;
+      break;
+  }
+  if (network_.Partitioned()) Say("network: ", network_.Describe());
+}
+
+void Simulation::Quiet() {
+  Say("faults stop: heal, restart the crashed, resume the paused, clocks back in bound");
+  quiet_ = true;
+  network_.Heal();
+  net_ = scenario_.net;
+  for (auto& node : nodes_) {
+    if (!node->up) Restart(node->index);
+    if (node->Paused(now_)) {
+      node->paused_until = now_;
+      Push(Event{.at = now_, .kind = EventKind::kResume, .node = node->index});
+    }
+    if (node->clock.drift_ppm() != node->base_drift_ppm) {
+      node->clock.SetDriftPpm(now_, node->base_drift_ppm);
+      Reschedule(*node);
+    }
+  }
+  for (auto& client : clients_) client->pause_after_read_us = 0;
+}
+
+}  // namespace lockmesh::sim

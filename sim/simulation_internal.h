@@ -1,0 +1,82 @@
+// File: sim/simulation_internal.h
+//
+// The pieces of a Simulation shared by simulation.cc (event loop, faults) and
+// workload.cc (clients). Not part of the simulator's interface.
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "absl/container/btree_map.h"
+#include "absl/strings/str_cat.h"
+#include "lib/core/lease_node.h"
+#include "sim/simulation.h"
+
+namespace lockmesh::sim {
+
+enum class Simulation::EventKind : uint8_t {
+  kDeliver,      // a datagram arrives at `node`
+  kTick,         // the core asked for a tick (valid while gen matches)
+  kAction,       // scenario fault `index`
+  kQuiet,        // faults stop
+  kResume,       // a pause ends
+  kClient,       // a client's next step (valid while gen matches)
+  kClientWrite,  // the write half of a fenced update
+  kPoll,         // the liveness check
+};
+
+struct Simulation::Event {
+  int64_t at = 0;
+  uint64_t seq = 0;
+  EventKind kind = EventKind::kTick;
+  int node = 0;
+  int from = 0;
+  int index = 0;  // action index or client id
+  uint64_t gen = 0;
+  uint64_t token = 0;
+  uint64_t version = 0;
+  std::string bytes;  // datagram, or resource for a write
+  // Earliest first; ties in the order they were scheduled.
+  bool operator>(const Event& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+};
+
+struct Simulation::Node {
+  int index = 0;
+  core::NodeId id = 0;
+  core::LeaseConfig config;
+  SimClock clock;
+  int64_t base_drift_ppm = 0;
+  bool up = true;
+  int64_t paused_until = 0;
+  uint64_t incarnation = 1;
+  std::unique_ptr<core::Rng> rng;
+  std::unique_ptr<core::LeaseNode> core;
+  uint64_t tick_gen = 0;
+  int64_t tick_at = -1;
+  absl::btree_map<uint64_t, int> client_of_request;
+  std::vector<int> clients;
+  core::Now Now(int64_t true_us) const { return clock.NowAt(true_us); }
+  bool Paused(int64_t true_us) const { return true_us < paused_until; }
+  std::string Name() const { return absl::StrCat("n", index); }
+};
+
+struct Simulation::Client {
+  enum class State : uint8_t { kIdle, kWaiting, kHolding };
+  int id = 0;
+  int node = 0;
+  State state = State::kIdle;
+  uint64_t gen = 0;
+  uint64_t request = 0;
+  std::string resource;
+  core::Ballot token = 0;
+  int64_t hold_end = 0;  // true time to release
+  int64_t pause_after_read_us = 0;  // the GC-pause story: pause between read and write
+};
+
+template <typename... Args>
+void Simulation::Say(const Args&... args) {
+  if (narrate_ != nullptr) *narrate_ << FormatTime(now_) << "  " << absl::StrCat(args...) << "\n";
+}
+
+}  // namespace lockmesh::sim

@@ -1,0 +1,219 @@
+#include "sim/swarm.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "lib/core/check.h"
+
+namespace lockmesh::sim {
+namespace {
+
+using Kind = Action::Kind;
+
+std::string Duration(int64_t us) { return absl::StrCat(us, "us"); }
+
+std::string TargetText(const Target& t) {
+  return t.node == Target::kHolder ? "holder" : absl::StrCat("n", t.node);
+}
+
+Target RandomTarget(core::Rng& rng, int nodes) {
+  if (rng.Chance(0.4)) return Target{Target::kHolder};
+  return Target{static_cast<int>(rng.Uniform(nodes))};
+}
+
+}  // namespace
+
+Scenario RandomScenario(uint64_t seed) {
+  core::Rng rng(seed ^ 0x5eed5eed5eed5eedULL);
+  Scenario s;
+  s.name = absl::StrCat("swarm-", seed);
+  s.voters = rng.Chance(0.6) ? 3 : 5;
+  s.members = static_cast<int>(rng.Uniform(3));
+  s.clients_per_node = 1 + static_cast<int>(rng.Uniform(2));
+  s.resources = 1 + static_cast<int>(rng.Uniform(3));
+  s.contended = 0.7 + 0.3 * rng.Unit();
+  s.timing = SimTiming(4'000'000);
+  s.lease_us = rng.Between(500'000, 3'000'000);
+  s.hold_us = rng.Between(200'000, 2 * s.lease_us);
+  s.think_us = rng.Between(50'000, 500'000);
+  s.wait_us = rng.Between(1'000'000, 6'000'000);
+  s.op_us = rng.Between(1'000, 50'000);
+  s.renew = rng.Chance(0.8);
+  s.drift_ppm_max = rng.Between(0, s.timing.rho_ppm);
+  // Within the design's assumption: wall clocks within D_Q / 2 of each other.
+  s.wall_skew_us_max = rng.Between(0, s.timing.quarantine_us / 5);
+  s.net.loss = rng.Chance(0.5) ? 0.05 * rng.Unit() : 0;
+  s.net.duplicate = rng.Chance(0.3) ? 0.05 * rng.Unit() : 0;
+  s.net.delay_us_min = rng.Between(50, 500);
+  s.net.delay_us_max = s.net.delay_us_min + rng.Between(0, 5'000);
+  if (rng.Chance(0.3)) {
+    s.net.tail = 0.02 * rng.Unit();
+    s.net.tail_us_max = rng.Between(100'000, 3'000'000);
+  }
+  const int n = s.Nodes();
+  const int64_t faults_end = 30'000'000;
+  const int count = 3 + static_cast<int>(rng.Uniform(8));
+  const bool out_of_bound = rng.Chance(0.1);
+  for (int i = 0; i < count; ++i) {
+    Action a;
+    a.at_us = rng.Between(1'000'000, faults_end);
+    a.target = RandomTarget(rng, n);
+    switch (rng.Uniform(14)) {
+      case 0: a.kind = Kind::kPartitionHalves; break;
+      case 1: a.kind = Kind::kPartitionRandomHalves; break;
+      case 2: a.kind = Kind::kPartitionIsolate; break;
+      case 3: a.kind = Kind::kPartitionRing; break;
+      case 4: a.kind = Kind::kPartitionBridge; break;
+      case 5: a.kind = rng.Chance(0.5) ? Kind::kCutInbound : Kind::kCutOutbound; break;
+      case 6: a.kind = Kind::kHeal; break;
+      case 7: {
+        a.kind = Kind::kCrash;
+        // Restart whatever is down: a crash of "holder" names no node in advance.
+        Action back = a;
+        back.kind = Kind::kRestartAll;
+        back.at_us = a.at_us + rng.Between(100'000, 8'000'000);
+        s.actions.push_back(back);
+        break;
+      }
+      case 8: {
+        a.kind = Kind::kCrashAll;
+        Action back = a;
+        back.kind = Kind::kRestartAll;
+        back.at_us = a.at_us + rng.Between(100'000, 3'000'000);
+        s.actions.push_back(back);
+        break;
+      }
+      case 9:
+        a.kind = Kind::kPause;
+        a.value = rng.Between(50'000, 6'000'000);
+        break;
+      case 10:
+        a.kind = Kind::kLoss;
+        a.p = rng.Chance(0.3) ? 0.3 + 0.5 * rng.Unit() : 0.2 * rng.Unit();
+        break;
+      case 11:
+        a.kind = Kind::kDelay;
+        a.value = rng.Between(0, 50'000);
+        a.value2 = a.value + rng.Between(0, 1'500'000);
+        break;
+      case 12:
+        a.kind = Kind::kClockJump;
+        a.value = rng.Between(-s.timing.quarantine_us / 5, s.timing.quarantine_us / 5);
+        break;
+      default:
+        a.kind = Kind::kDrift;
+        a.value = out_of_bound ? rng.Between(-200'000, 200'000)
+                               : rng.Between(-s.timing.rho_ppm, s.timing.rho_ppm);
+        break;
+    }
+    s.actions.push_back(a);
+  }
+  std::stable_sort(s.actions.begin(), s.actions.end(),
+                   [](const Action& a, const Action& b) { return a.at_us < b.at_us; });
+  int64_t last = 0;
+  for (const Action& a : s.actions) last = std::max(last, a.at_us + (a.kind == Kind::kPause ? a.value : 0));
+  s.quiet_us = last + 1'000'000;
+  s.run_us = s.quiet_us + s.LivenessBoundUs() + 5'000'000;
+  LM_CHECK(s.Validate().ok());
+  return s;
+}
+
+std::string ScenarioText(const Scenario& s) {
+  std::string out;
+  absl::StrAppend(&out, "name ", s.name, "\n");
+  absl::StrAppend(&out, "voters ", s.voters, "\nmembers ", s.members, "\nclients ",
+                  s.clients_per_node, "\nresources ", s.resources, "\n");
+  absl::StrAppend(&out, "contended ", absl::StrFormat("%.4f", s.contended), "\n");
+  absl::StrAppend(&out, "lease-max ", Duration(s.timing.lease_duration_us_max), "\n");
+  absl::StrAppend(&out, "rho ", s.timing.rho_ppm, "ppm\n");
+  absl::StrAppend(&out, "lease ", Duration(s.lease_us), "\nhold ", Duration(s.hold_us), "\nthink ",
+                  Duration(s.think_us), "\nwait ", Duration(s.wait_us), "\nop ", Duration(s.op_us),
+                  "\nrenew ", s.renew ? "on" : "off", "\n");
+  absl::StrAppend(&out, "drift ", s.drift_ppm_max, "ppm\nwall-skew ", Duration(s.wall_skew_us_max),
+                  "\n");
+  absl::StrAppend(&out, "loss ", absl::StrFormat("%.6f", s.net.loss), "\nduplicate ",
+                  absl::StrFormat("%.6f", s.net.duplicate), "\ndelay ",
+                  Duration(s.net.delay_us_min), " ", Duration(s.net.delay_us_max), "\ntail ",
+                  absl::StrFormat("%.6f", s.net.tail), " ", Duration(s.net.tail_us_max), "\n");
+  for (const Action& a : s.actions) {
+    absl::StrAppend(&out, "at ", Duration(a.at_us), " ");
+    switch (a.kind) {
+      case Kind::kPause: absl::StrAppend(&out, "pause ", TargetText(a.target), " ", Duration(a.value)); break;
+      case Kind::kDrift: absl::StrAppend(&out, "drift ", TargetText(a.target), " ", a.value, "ppm"); break;
+      case Kind::kClockJump:
+        absl::StrAppend(&out, "clock-jump ", TargetText(a.target), " ", a.value < 0 ? "-" : "+",
+                        Duration(std::abs(a.value)));
+        break;
+      case Kind::kLoss: absl::StrAppend(&out, "loss ", absl::StrFormat("%.6f", a.p)); break;
+      case Kind::kDuplicate: absl::StrAppend(&out, "duplicate ", absl::StrFormat("%.6f", a.p)); break;
+      case Kind::kDelay: absl::StrAppend(&out, "delay ", Duration(a.value), " ", Duration(a.value2)); break;
+      case Kind::kTail:
+        absl::StrAppend(&out, "tail ", absl::StrFormat("%.6f", a.p), " ", Duration(a.value));
+        break;
+      default: absl::StrAppend(&out, ActionText(a)); break;
+    }
+    absl::StrAppend(&out, "\n");
+  }
+  absl::StrAppend(&out, "quiet ", Duration(s.QuietUs()), "\nrun ", Duration(s.run_us), "\n");
+  if (s.timing.unsafe.no_quarantine) absl::StrAppend(&out, "unsafe no-quarantine\n");
+  if (s.timing.unsafe.overwrite_lease) absl::StrAppend(&out, "unsafe overwrite-lease\n");
+  if (s.timing.unsafe.no_clock_margin) absl::StrAppend(&out, "unsafe no-clock-margin\n");
+  return out;
+}
+
+std::string ReplayCommand(uint64_t seed, const std::string& unsafe) {
+  return absl::StrCat("lockmesh-sim seed ", seed, unsafe.empty() ? "" : " --unsafe=", unsafe);
+}
+
+SwarmResult RunSwarm(const SwarmOptions& options, std::ostream* progress) {
+  SwarmResult total;
+  std::mutex mu;
+  std::atomic<uint64_t> next{options.first_seed};
+  std::atomic<bool> stop{false};
+  const uint64_t count = options.last_seed - options.first_seed + 1;
+  uint64_t done = 0;
+  auto worker = [&] {
+    while (!stop.load()) {
+      const uint64_t seed = next.fetch_add(1);
+      if (seed > options.last_seed) return;
+      Scenario s = RandomScenario(seed);
+      if (!options.unsafe.empty()) LM_CHECK(ApplyUnsafe(options.unsafe, s).ok());
+      Simulation sim(std::move(s), seed, nullptr);
+      RunResult r = sim.Run();
+      std::lock_guard<std::mutex> lock(mu);
+      ++total.runs;
+      total.virtual_us += r.stats.virtual_us;
+      total.grants += r.stats.grants;
+      total.stale_refused += r.stats.stale_refused;
+      total.worst_wait_after_quiet_us =
+          std::max(total.worst_wait_after_quiet_us, r.worst_wait_after_quiet_us);
+      if (!r.violations.empty()) {
+        total.failures.push_back({seed, r.violations});
+        if (progress != nullptr) {
+          *progress << "FAIL seed " << seed << ": " << r.violations[0].property << " "
+                    << r.violations[0].detail << "\n  replay: "
+                    << ReplayCommand(seed, options.unsafe) << "\n";
+        }
+        if (options.stop_at_first) stop = true;
+      }
+      ++done;
+      if (progress != nullptr && (done % std::max<uint64_t>(1, count / 20) == 0 || done == count)) {
+        *progress << absl::StrFormat("swarm: %d/%d seeds, %d failing\n", done, count,
+                                     total.failures.size());
+        progress->flush();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < std::max(1, options.threads); ++i) threads.emplace_back(worker);
+  for (std::thread& t : threads) t.join();
+  std::sort(total.failures.begin(), total.failures.end(),
+            [](const SwarmFailure& a, const SwarmFailure& b) { return a.seed < b.seed; });
+  return total;
+}
+
+}  // namespace lockmesh::sim

@@ -1,0 +1,158 @@
+// The simulated application: clients that take leases and update a fenced
+// store under them, read-modify-write, the way a real service would.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "lib/core/check.h"
+#include "sim/simulation.h"
+#include "sim/simulation_internal.h"
+
+namespace lockmesh::sim {
+
+void Simulation::ScheduleClient(Client& client, int64_t delay_us) {
+  Push(Event{.at = now_ + std::max<int64_t>(delay_us, 0), .kind = EventKind::kClient,
+             .index = client.id, .gen = client.gen});
+}
+
+void Simulation::StartClients(Node& node) {
+  for (int c : node.clients) {
+    Client& client = *clients_[c];
+    client.state = Client::State::kIdle;
+    ScheduleClient(client, rng_.Between(0, scenario_.think_us));
+  }
+}
+
+void Simulation::ClientStep(Client& client) {
+  Node& node = *nodes_[client.node];
+  const core::Now now = node.Now(now_);
+  switch (client.state) {
+    case Client::State::kIdle: {
+      client.resource = rng_.Chance(scenario_.contended)
+                            ? absl::StrCat("res-", rng_.Uniform(scenario_.resources))
+                            : absl::StrCat("own-", client.id);
+      core::Effects fx;
+      absl::StatusOr<uint64_t> id = node.core->Acquire(
+          client.resource, {.duration_us = scenario_.lease_us, .wait_us = scenario_.wait_us}, now,
+          fx);
+      if (!id.ok()) {
+        Say(node.Name(), " c", client.id, " cannot ask: ", id.status().ToString());
+        ScheduleClient(client, scenario_.think_us);
+        return;
+      }
+      ++stats_.acquires;
+      client.state = Client::State::kWaiting;
+      client.request = *id;
+      node.client_of_request[*id] = client.id;
+      checker_->OnWaitStart(client.resource);
+      return AfterCore(node, fx);
+    }
+    case Client::State::kWaiting:
+      return;  // the lease event moves us on
+    case Client::State::kHolding:
+      break;
+  }
+  // Holding: one fenced read-modify-write per step, renewing as the lease ages.
+  if (!node.core->IsHolding(client.request, now)) return;  // the expiry event follows
+  core::Effects fx;
+  if (now_ >= client.hold_end) {
+    LM_CHECK(node.core->Release(client.request, now, fx).ok());
+    return AfterCore(node, fx);
+  }
+  const std::vector<core::Holding> holdings = node.core->Holdings(now);
+  for (const core::Holding& h : holdings) {
+    const int64_t trust_us = node.config.HolderDurationUs(scenario_.lease_us);
+    if (h.request == client.request && scenario_.renew && h.deadline_us - now.mono_us < trust_us / 2) {
+      (void)node.core->Renew(client.request, 0, now, fx);
+    }
+  }
+  AfterCore(node, fx);
+  const int64_t version = store_.Read(client.resource, client.token);
+  if (version < 0) {
+    Say(node.Name(), " c", client.id, " read refused by the fenced store: token ",
+        FormatToken(client.token), " is stale; releasing");
+    core::Effects rel;
+    (void)node.core->Release(client.request, now, rel);
+    return AfterCore(node, rel);
+  }
+  Push(Event{.at = now_ + scenario_.op_us, .kind = EventKind::kClientWrite, .node = node.index,
+             .index = client.id, .gen = node.incarnation, .token = client.token,
+             .version = static_cast<uint64_t>(version), .bytes = client.resource});
+  if (client.pause_after_read_us > 0) {
+    Pause(node.index, client.pause_after_read_us);
+    client.pause_after_read_us = 0;
+  }
+  ScheduleClient(client, scenario_.op_us * 2);
+}
+
+void Simulation::ClientWrite(Event& event) {
+  Node& node = *nodes_[event.node];
+  // A crashed process writes nothing; a paused one writes when it wakes, with
+  // whatever token it had: that is the stale writer fencing exists for.
+  if (!node.up || node.incarnation != event.gen) return;
+  if (Deferred(node, event)) return;
+  bool lost = false;
+  if (store_.Write(event.bytes, event.token, event.version, &lost)) {
+    ++stats_.writes;
+    if (lost) checker_->OnLostUpdate(now_, event.bytes, event.token);
+    return;
+  }
+  ++stats_.stale_refused;
+  Say("fenced store refuses a stale write to '", event.bytes, "' from ", node.Name(), " c",
+      event.index, ": token ", FormatToken(event.token), " < highest ",
+      FormatToken(store_.registers().at(event.bytes).highest));
+}
+
+void Simulation::OnLeaseEvent(Node& node, const core::LeaseEvent& event) {
+  using Kind = core::LeaseEvent::Kind;
+  auto it = node.client_of_request.find(event.request);
+  if (it == node.client_of_request.end()) return;
+  Client& client = *clients_[it->second];
+  Hash(static_cast<uint64_t>(event.kind) << 56 ^ event.token);
+  const core::Now now = node.Now(now_);
+  const std::string who = absl::StrCat(node.Name(), " c", client.id);
+  switch (event.kind) {
+    case Kind::kGranted:
+      ++stats_.grants;
+      checker_->OnGranted(now_, node.index, event.request, event.resource, event.token,
+                          event.deadline_us);
+      checker_->OnWaitEnd(event.resource);
+      client.state = Client::State::kHolding;
+      client.token = event.token;
+      client.hold_end = now_ + rng_.Between(scenario_.hold_us / 2, scenario_.hold_us * 3 / 2);
+      Say(who, " granted '", event.resource, "' token ", FormatToken(event.token), ", trusts it for ",
+          (event.deadline_us - now.mono_us) / 1000, "ms");
+      ScheduleClient(client, 0);
+      return;
+    case Kind::kRenewed:
+      ++stats_.renewals;
+      checker_->OnRenewed(now_, node.index, event.request, event.resource, event.deadline_us);
+      return;
+    case Kind::kRenewFailed:
+      ++stats_.renewals_failed;
+      Say(who, " could not renew '", event.resource, "'; it trusts the lease ",
+          std::max<int64_t>(0, event.deadline_us - now.mono_us) / 1000, "ms more");
+      return;
+    case Kind::kReleased:
+      ++stats_.releases;
+      checker_->OnEnded(node.index, event.request, event.resource);
+      Say(who, " releases '", event.resource, "' token ", FormatToken(event.token));
+      break;
+    case Kind::kExpired:
+      ++stats_.expiries;
+      checker_->OnEnded(node.index, event.request, event.resource);
+      Say(who, " lease on '", event.resource, "' token ", FormatToken(event.token),
+          " ran out; it stops using it");
+      break;
+    case Kind::kFailed:
+      ++stats_.failures;
+      checker_->OnWaitEnd(event.resource);
+      Say(who, " gave up on '", event.resource, "': ", event.status.ToString());
+      break;
+  }
+  node.client_of_request.erase(it);
+  client.state = Client::State::kIdle;
+  ++client.gen;
+  ScheduleClient(client, rng_.Between(scenario_.think_us / 2, scenario_.think_us * 3 / 2));
+}
+
+}  // namespace lockmesh::sim
