@@ -1,0 +1,367 @@
+#include "lib/wire/codec.h"
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include <capnp/message.h>
+#include <capnp/serialize-packed.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+#include <kj/io.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "lib/core/limits.h"
+#include "lockmesh.capnp.h"
+
+namespace lockmesh::wire {
+namespace {
+
+using Body = schema::Envelope::Body;
+
+// The schema enum must stay a copy of the core enum: the codec converts by value.
+static_assert(core::kRefuseReasonCount == 8);
+static_assert(static_cast<int>(schema::RefuseReason::NONE) ==
+              static_cast<int>(core::RefuseReason::kNone));
+static_assert(static_cast<int>(schema::RefuseReason::QUARANTINE) ==
+              static_cast<int>(core::RefuseReason::kQuarantine));
+static_assert(static_cast<int>(schema::RefuseReason::STALE_BALLOT) ==
+              static_cast<int>(core::RefuseReason::kStaleBallot));
+static_assert(static_cast<int>(schema::RefuseReason::HELD) ==
+              static_cast<int>(core::RefuseReason::kHeld));
+static_assert(static_cast<int>(schema::RefuseReason::NO_LEASE) ==
+              static_cast<int>(core::RefuseReason::kNoLease));
+static_assert(static_cast<int>(schema::RefuseReason::TABLE_FULL) ==
+              static_cast<int>(core::RefuseReason::kTableFull));
+static_assert(static_cast<int>(schema::RefuseReason::BAD_REQUEST) ==
+              static_cast<int>(core::RefuseReason::kBadRequest));
+static_assert(static_cast<int>(schema::RefuseReason::NOT_VOTER) ==
+              static_cast<int>(core::RefuseReason::kNotVoter));
+static_assert(core::kMessageKindCount == 6, "add the new message kind to the schema and codec");
+
+// The largest lease message (an AcquireReply with a 256-byte name) is about 50 words, so one
+// first segment of this size holds every message and Encode never allocates a second one.
+constexpr std::size_t kFirstSegmentWords = 64;
+
+// Packing never takes more than 10 bytes per word (tag, 8 bytes, run count). The scratch
+// buffer is sized far above any lease message, so Encode packs without allocating.
+constexpr std::size_t kPackedBytesPerWordMax = 10;
+constexpr std::size_t kEncodeScratchBytes = 4096;
+
+// A datagram of kDatagramBytesMax packed bytes can unpack to ~1.4 MB of zero runs. Refuse to
+// unpack more than this; legitimate messages are ~50 words. The bound is twice the traversal
+// limit so that it only stops amplification, and the reader's traversal limit stays the
+// check for messages that are merely too big.
+constexpr std::size_t kUnpackedWordsMax = 2 * core::kWireTraversalWordsMax;
+
+// Thread-local so Encode/Decode stay thread-safe with no per-call scratch allocation.
+// MallocMessageBuilder requires a zeroed first segment and re-zeroes what it used on
+// destruction, so the array can be handed to one builder after another.
+thread_local std::array<capnp::word, kFirstSegmentWords> tls_first_segment{};
+thread_local std::array<kj::byte, kEncodeScratchBytes> tls_packed{};
+thread_local std::array<capnp::word, kUnpackedWordsMax> tls_unpacked{};
+
+kj::ArrayPtr<const kj::byte> AsBytes(std::string_view s) {
+  return kj::arrayPtr(reinterpret_cast<const kj::byte*>(s.data()), s.size());
+}
+
+absl::Status CheckResource(std::string_view resource) {
+  if (resource.empty()) return absl::InvalidArgumentError("resource name is empty");
+  if (resource.size() > core::kResourceBytesMax) {
+    return absl::InvalidArgumentError(absl::StrCat("resource name is ", resource.size(),
+                                                   " bytes, more than the limit of ",
+                                                   core::kResourceBytesMax));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckReason(core::RefuseReason reason) {
+  if (static_cast<int>(reason) >= core::kRefuseReasonCount) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown refuse reason ", static_cast<int>(reason)));
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------
+// Encode: core -> schema. Every message has a resource; most have an owner.
+
+void SetOwner(schema::Owner::Builder out, const core::Owner& owner) {
+  out.setNode(owner.node);
+  out.setIncarnation(owner.incarnation);
+  out.setRequest(owner.request);
+}
+
+schema::RefuseReason ToSchema(core::RefuseReason reason) {
+  return static_cast<schema::RefuseReason>(reason);
+}
+
+void Fill(Body::Builder body, const core::AcquireMsg& m) {
+  auto out = body.initAcquire();
+  out.setResource(AsBytes(m.resource));
+  out.setBallot(m.ballot);
+  SetOwner(out.initOwner(), m.owner);
+  out.setDurationUs(m.duration_us);
+}
+
+void Fill(Body::Builder body, const core::AcquireReplyMsg& m) {
+  auto out = body.initAcquireReply();
+  out.setResource(AsBytes(m.resource));
+  out.setBallot(m.ballot);
+  SetOwner(out.initOwner(), m.owner);
+  out.setAccepted(m.accepted);
+  out.setReason(ToSchema(m.reason));
+  out.setHighestBallot(m.highest_ballot);
+  out.setHolderRemainingUs(m.holder_remaining_us);
+}
+
+void Fill(Body::Builder body, const core::RenewMsg& m) {
+  auto out = body.initRenew();
+  out.setResource(AsBytes(m.resource));
+  out.setToken(m.token);
+  SetOwner(out.initOwner(), m.owner);
+  out.setDurationUs(m.duration_us);
+  out.setRound(m.round);
+}
+
+void Fill(Body::Builder body, const core::RenewReplyMsg& m) {
+  auto out = body.initRenewReply();
+  out.setResource(AsBytes(m.resource));
+  out.setToken(m.token);
+  SetOwner(out.initOwner(), m.owner);
+  out.setRound(m.round);
+  out.setRenewed(m.renewed);
+  out.setReason(ToSchema(m.reason));
+  out.setHighestBallot(m.highest_ballot);
+}
+
+void Fill(Body::Builder body, const core::ReleaseMsg& m) {
+  auto out = body.initRelease();
+  out.setResource(AsBytes(m.resource));
+  out.setBallot(m.ballot);
+  SetOwner(out.initOwner(), m.owner);
+}
+
+void Fill(Body::Builder body, const core::ReleaseNoticeMsg& m) {
+  auto out = body.initReleaseNotice();
+  out.setResource(AsBytes(m.resource));
+  out.setBallot(m.ballot);
+}
+
+// Validates what Decode would refuse, so a bad message fails at its sender, not silently at
+// every receiver.
+absl::Status CheckBody(const core::MessageBody& body) {
+  if (body.valueless_by_exception()) return absl::InvalidArgumentError("envelope has no body");
+  if (absl::Status s = CheckResource(core::ResourceOf(body)); !s.ok()) return s;
+  if (const auto* m = std::get_if<core::AcquireReplyMsg>(&body)) return CheckReason(m->reason);
+  if (const auto* m = std::get_if<core::RenewReplyMsg>(&body)) return CheckReason(m->reason);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> EncodeUnchecked(const core::Envelope& env) {
+  capnp::MallocMessageBuilder message(kj::arrayPtr(tls_first_segment.data(), kFirstSegmentWords));
+  auto root = message.initRoot<schema::Envelope>();
+  root.setVersion(core::kProtocolVersion);
+  root.setFrom(env.from);
+  root.setFromIncarnation(env.from_incarnation);
+  root.setTo(env.to);
+  root.setHlc(env.hlc);
+  root.setVoterSetHash(env.voter_set_hash);
+  std::visit([&](const auto& m) { Fill(root.getBody(), m); }, env.body);
+
+  const std::size_t words = capnp::computeSerializedSizeInWords(message);
+  if (words * kPackedBytesPerWordMax > tls_packed.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("message of ", words, " words is too large to encode"));
+  }
+  kj::ArrayOutputStream stream(kj::arrayPtr(tls_packed.data(), tls_packed.size()));
+  capnp::writePackedMessage(stream, message);
+  const kj::ArrayPtr<kj::byte> packed = stream.getArray();
+  if (packed.size() > core::kDatagramBytesMax) {
+    return absl::InvalidArgumentError(absl::StrCat("encoded message is ", packed.size(),
+                                                   " bytes, more than the datagram limit of ",
+                                                   core::kDatagramBytesMax));
+  }
+  return std::string(reinterpret_cast<const char*>(packed.begin()), packed.size());
+}
+
+// ---------------------------------------------------------------------------------------
+// Decode: schema -> core. Readers are views into tls_unpacked; everything is copied out.
+
+core::Owner GetOwner(schema::Owner::Reader in) {
+  return core::Owner{in.getNode(), in.getIncarnation(), in.getRequest()};
+}
+
+absl::Status GetResource(capnp::Data::Reader in, std::string* out) {
+  const std::string_view name(reinterpret_cast<const char*>(in.begin()), in.size());
+  if (absl::Status s = CheckResource(name); !s.ok()) return s;
+  out->assign(name);
+  return absl::OkStatus();
+}
+
+absl::Status GetReason(schema::RefuseReason in, core::RefuseReason* out) {
+  // Cap'n Proto hands unknown enumerants through as their raw number.
+  const auto raw = static_cast<uint16_t>(in);
+  if (raw >= core::kRefuseReasonCount) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown refuse reason ", raw));
+  }
+  *out = static_cast<core::RefuseReason>(raw);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<core::MessageBody> ReadBody(Body::Reader body) {
+  switch (body.which()) {
+    case Body::ACQUIRE: {
+      auto in = body.getAcquire();
+      core::AcquireMsg m;
+      if (absl::Status s = GetResource(in.getResource(), &m.resource); !s.ok()) return s;
+      m.ballot = in.getBallot();
+      m.owner = GetOwner(in.getOwner());
+      m.duration_us = in.getDurationUs();
+      return m;
+    }
+    case Body::ACQUIRE_REPLY: {
+      auto in = body.getAcquireReply();
+      core::AcquireReplyMsg m;
+      if (absl::Status s = GetResource(in.getResource(), &m.resource); !s.ok()) return s;
+      m.ballot = in.getBallot();
+      m.owner = GetOwner(in.getOwner());
+      m.accepted = in.getAccepted();
+      if (absl::Status s = GetReason(in.getReason(), &m.reason); !s.ok()) return s;
+      m.highest_ballot = in.getHighestBallot();
+      m.holder_remaining_us = in.getHolderRemainingUs();
+      return m;
+    }
+    case Body::RENEW: {
+      auto in = body.getRenew();
+      core::RenewMsg m;
+      if (absl::Status s = GetResource(in.getResource(), &m.resource); !s.ok()) return s;
+      m.token = in.getToken();
+      m.owner = GetOwner(in.getOwner());
+      m.duration_us = in.getDurationUs();
+      m.round = in.getRound();
+      return m;
+    }
+    case Body::RENEW_REPLY: {
+      auto in = body.getRenewReply();
+      core::RenewReplyMsg m;
+      if (absl::Status s = GetResource(in.getResource(), &m.resource); !s.ok()) return s;
+      m.token = in.getToken();
+      m.owner = GetOwner(in.getOwner());
+      m.round = in.getRound();
+      m.renewed = in.getRenewed();
+      if (absl::Status s = GetReason(in.getReason(), &m.reason); !s.ok()) return s;
+      m.highest_ballot = in.getHighestBallot();
+      return m;
+    }
+    case Body::RELEASE: {
+      auto in = body.getRelease();
+      core::ReleaseMsg m;
+      if (absl::Status s = GetResource(in.getResource(), &m.resource); !s.ok()) return s;
+      m.ballot = in.getBallot();
+      m.owner = GetOwner(in.getOwner());
+      return m;
+    }
+    case Body::RELEASE_NOTICE: {
+      auto in = body.getReleaseNotice();
+      core::ReleaseNoticeMsg m;
+      if (absl::Status s = GetResource(in.getResource(), &m.resource); !s.ok()) return s;
+      m.ballot = in.getBallot();
+      return m;
+    }
+  }
+  // A newer sender's message kind (e.g. gossip before this build knows it), or corruption.
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown message kind (union tag ", static_cast<int>(body.which()), ")"));
+}
+
+absl::StatusOr<core::Envelope> DecodeUnchecked(std::string_view bytes) {
+  // Sizing first bounds the memory a hostile datagram can make us touch.
+  const std::size_t words = capnp::computeUnpackedSizeInWords(AsBytes(bytes));
+  if (words > kUnpackedWordsMax) {
+    return absl::DataLossError(absl::StrCat("message unpacks to ", words,
+                                            " words, more than the limit of ",
+                                            kUnpackedWordsMax));
+  }
+  // Unpacking by hand (PackedMessageReader would do it internally) lets us see whether any
+  // input is left over after the message. PackedInputStream is in capnp's `_` namespace but
+  // declared in the public serialize-packed.h; it is what PackedMessageReader uses.
+  kj::ArrayInputStream input(AsBytes(bytes));
+  capnp::_::PackedInputStream unpacker(input);
+  // Throws "premature end of packed input" on a truncated last word, which the size
+  // computation above does not notice.
+  unpacker.read(tls_unpacked.data(), words * sizeof(capnp::word));
+  if (input.tryGetReadBuffer().size() != 0) {
+    return absl::DataLossError("trailing bytes after the packed message");
+  }
+  const kj::ArrayPtr<const capnp::word> flat(tls_unpacked.data(), words);
+
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = core::kWireTraversalWordsMax;
+  options.nestingLimit = core::kWireNestingMax;
+  capnp::FlatArrayMessageReader reader(flat, options);
+  if (reader.getEnd() != flat.end()) {
+    return absl::DataLossError(absl::StrCat(
+        "trailing data: message ends after ", reader.getEnd() - flat.begin(), " of ", words,
+        " words"));
+  }
+  auto root = reader.getRoot<schema::Envelope>();
+  // Checked before anything else: another version may lay out the body differently.
+  if (root.getVersion() != core::kProtocolVersion) {
+    return absl::UnimplementedError(absl::StrCat("unsupported protocol version ",
+                                                 root.getVersion(), " (this build speaks ",
+                                                 core::kProtocolVersion, ")"));
+  }
+  core::Envelope env;
+  env.from = root.getFrom();
+  env.from_incarnation = root.getFromIncarnation();
+  env.to = root.getTo();
+  env.hlc = root.getHlc();
+  env.voter_set_hash = root.getVoterSetHash();
+  absl::StatusOr<core::MessageBody> body = ReadBody(root.getBody());
+  if (!body.ok()) return body.status();
+  env.body = *std::move(body);
+  return env;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> Encode(const core::Envelope& env) {
+  if (absl::Status s = CheckBody(env.body); !s.ok()) return s;
+  // Encoding a checked message cannot fail in Cap'n Proto short of memory exhaustion, but the
+  // codec promises never to throw, so the boundary is the same as Decode's.
+  try {
+    return EncodeUnchecked(env);
+  } catch (const kj::Exception& e) {
+    return absl::InternalError(
+        absl::StrCat("Cap'n Proto failed to encode: ", e.getDescription().cStr()));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("encode failed: ", e.what()));
+  }
+}
+
+absl::StatusOr<core::Envelope> Decode(std::string_view bytes) {
+  if (bytes.empty()) return absl::InvalidArgumentError("empty datagram");
+  if (bytes.size() > core::kDatagramBytesMax) {
+    return absl::InvalidArgumentError(absl::StrCat("datagram is ", bytes.size(),
+                                                   " bytes, more than the limit of ",
+                                                   core::kDatagramBytesMax));
+  }
+  // Cap'n Proto reports malformed input (bad pointers, truncation, limits exceeded) by
+  // throwing kj::Exception; nothing may escape to the caller.
+  try {
+    return DecodeUnchecked(bytes);
+  } catch (const kj::Exception& e) {
+    return absl::DataLossError(
+        absl::StrCat("malformed Cap'n Proto message: ", e.getDescription().cStr()));
+  } catch (const std::exception& e) {
+    return absl::DataLossError(absl::StrCat("malformed message: ", e.what()));
+  }
+}
+
+}  // namespace lockmesh::wire
