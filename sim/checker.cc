@@ -6,6 +6,10 @@
 
 namespace lockmesh::sim {
 
+std::string FormatToken(core::Ballot token) {
+  return absl::StrFormat("%d.%d", core::BallotPhysicalMs(token), token & core::kHlcLogicalMask);
+}
+
 int64_t FencedStore::Read(const std::string& resource, core::Ballot token) {
   Register& r = registers_[resource];
   if (token < r.highest) {
@@ -46,8 +50,8 @@ void Checker::CheckExclusive(int64_t now, const std::string& resource, const Hol
     if (h.node == fresh.node && h.request == fresh.request) continue;
     if (!valid_(h.node, h.deadline_us)) continue;
     Add(now, "S1",
-        absl::StrFormat("'%s' held by n%d (token %d) and n%d (token %d) at once", resource, h.node,
-                        h.token, fresh.node, fresh.token));
+        absl::StrFormat("'%s' held by n%d (token %s) and n%d (token %s) at once", resource, h.node,
+                        FormatToken(h.token), fresh.node, FormatToken(fresh.token)));
   }
 }
 
@@ -58,8 +62,8 @@ void Checker::OnGranted(int64_t now, int node, uint64_t request, const std::stri
   core::Ballot& last = last_token_[resource];
   if (token <= last) {
     Add(now, "S2",
-        absl::StrFormat("'%s' granted to n%d with token %d, not above the previous grant's %d",
-                        resource, node, token, last));
+        absl::StrFormat("'%s' granted to n%d with token %s, not above the previous grant's %s",
+                        resource, node, FormatToken(token), FormatToken(last)));
   }
   last = std::max(last, token);
   holds_[resource].push_back(fresh);
@@ -94,7 +98,7 @@ void Checker::OnLostUpdate(int64_t now, const std::string& resource, core::Ballo
   Add(now, "S3",
       absl::StrFormat("the fenced store accepted a write to '%s' with token %d that was based on "
                       "a replaced version: an update was lost",
-                      resource, token));
+                      resource, FormatToken(token)));
 }
 
 void Checker::OnWaitEnd(const std::string& resource) {

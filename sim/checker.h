@@ -24,6 +24,9 @@
 
 namespace lockmesh::sim {
 
+// A token as physical-milliseconds.logical, e.g. 1004183.3.
+std::string FormatToken(core::Ballot token);
+
 struct Violation {
   std::string property;  // "S1", "S2", "S3", "L1"
   int64_t at_us = 0;

@@ -23,10 +23,6 @@ uint64_t RunStats::MessagesSent() const {
   return n;
 }
 
-std::string FormatToken(core::Ballot token) {
-  return absl::StrFormat("%d.%d", core::BallotPhysicalMs(token), token & core::kHlcLogicalMask);
-}
-
 std::string FormatTime(int64_t us) { return absl::StrFormat("%9.3fs", us / 1e6); }
 
 Simulation::Simulation(Scenario scenario, uint64_t seed, std::ostream* narrate)
@@ -159,7 +155,8 @@ void Simulation::Process(Event& event) {
       return Quiet();
     case EventKind::kResume: {
       Node& node = *nodes_[event.node];
-      if (!node.up || node.Paused(now_)) return;
+      // A pause cut short (faults stopped) or lengthened leaves stale resumes.
+      if (!node.up || node.Paused(now_) || event.at != node.paused_until) return;
       Say(node.Name(), " resumes after its pause");
       core::Effects fx;
       node.core->OnTick(node.Now(now_), fx);
@@ -358,7 +355,9 @@ void Simulation::ApplyAction(const Action& action) {
       net_.tail_us_max = action.value;
       break;
   }
-  if (network_.Partitioned()) Say("network: ", network_.Describe());
+  if (action.kind <= Kind::kHeal && network_.Partitioned()) {
+    Say("network: ", network_.Describe());
+  }
 }
 
 void Simulation::Quiet() {

@@ -124,7 +124,6 @@ class Simulation {
   bool trace_messages_ = false;
 };
 
-std::string FormatToken(core::Ballot token);
 std::string FormatTime(int64_t us);
 
 }  // namespace lockmesh::sim

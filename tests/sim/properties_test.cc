@@ -1,0 +1,120 @@
+// Properties of the simulator itself and of the protocol as it measures it:
+// determinism, the one-round-trip fast path, and proof that the checker can
+// fail (each unsafe switch is caught).
+#include <gtest/gtest.h>
+
+#include "sim/scenario.h"
+#include "sim/simulation.h"
+#include "sim/swarm.h"
+
+namespace lockmesh::sim {
+namespace {
+
+Scenario Uncontended(int voters, int members) {
+  Scenario s;
+  s.voters = voters;
+  s.members = members;
+  s.clients_per_node = 1;
+  s.contended = 0;  // every client locks its own name
+  s.renew = false;
+  s.lease_us = 2'000'000;
+  s.hold_us = 100'000;
+  s.run_us = 30'000'000;
+  s.timing = SimTiming(10'000'000);
+  return s;
+}
+
+TEST(DeterminismTest, OneSeedGivesOneTraceHash) {
+  for (uint64_t seed : {7, 1234}) {
+    Scenario s = RandomScenario(seed);
+    RunResult a = Simulation(s, seed, nullptr).Run();
+    RunResult b = Simulation(s, seed, nullptr).Run();
+    EXPECT_EQ(a.trace_hash, b.trace_hash) << "seed " << seed;
+    EXPECT_EQ(a.stats.events, b.stats.events);
+    EXPECT_EQ(a.stats.grants, b.stats.grants);
+  }
+}
+
+TEST(DeterminismTest, DifferentSeedsGiveDifferentRuns) {
+  Scenario s = RandomScenario(5);
+  EXPECT_NE(Simulation(s, 5, nullptr).Run().trace_hash, Simulation(s, 6, nullptr).Run().trace_hash);
+}
+
+// Target: an uncontended acquire asked by a voter of a 3-voter cluster takes one
+// round trip: 2 acquire messages out, 2 replies back.
+TEST(FastPathTest, VoterAcquireIsOneRoundTrip) {
+  RunResult r = Simulation(Uncontended(3, 0), 1, nullptr).Run();
+  ASSERT_GT(r.stats.grants, 100u);
+  EXPECT_TRUE(r.violations.empty());
+  EXPECT_EQ(r.stats.failures, 0u);
+  // Requests still open at the end sent their acquires but were not granted yet.
+  const uint64_t asked = r.stats.acquires;
+  EXPECT_LE(r.stats.sent[0], 2 * asked);  // acquire
+  EXPECT_LE(r.stats.sent[1], 2 * asked);  // acquire-reply
+  EXPECT_GE(r.stats.sent[0], 2 * r.stats.grants);
+  EXPECT_NEAR(static_cast<double>(r.stats.sent[0]) / r.stats.grants, 2.0, 0.05);
+}
+
+// A member that is not a voter asks all three voters and needs two accepts.
+TEST(FastPathTest, NonVoterAcquireAsksEveryVoter) {
+  Scenario s = Uncontended(3, 1);
+  RunResult r = Simulation(s, 1, nullptr).Run();
+  ASSERT_GT(r.stats.grants, 100u);
+  // 3 voter clients send 2 acquires each, the member's client sends 3.
+  const double per_grant = static_cast<double>(r.stats.sent[0]) / r.stats.grants;
+  EXPECT_GT(per_grant, 2.0);
+  EXPECT_LT(per_grant, 2.5);
+}
+
+TEST(StoryTest, TheGcPauseWriteIsRefusedByTheFencedStore) {
+  absl::StatusOr<Scenario> s = ParseScenario(R"(
+    voters 3
+    lease 2s
+    hold 6s
+    op 50ms
+    at 3s pause holder 8s
+    run 30s
+  )");
+  ASSERT_TRUE(s.ok());
+  RunResult r = Simulation(*s, 1, nullptr).Run();
+  EXPECT_TRUE(r.violations.empty());
+  EXPECT_GE(r.stats.stale_refused, 1u);
+}
+
+struct UnsafeCase {
+  const char* name;
+  uint64_t seeds;  // the checker must catch the switch within this many seeds
+};
+
+class UnsafeTest : public ::testing::TestWithParam<UnsafeCase> {};
+
+// The checker can fail: with a safety rule switched off, the swarm finds a
+// violation of S1 or S2 within the stated number of seeds.
+TEST_P(UnsafeTest, CheckerCatchesTheBrokenRule) {
+  SwarmOptions options;
+  options.first_seed = 1;
+  options.last_seed = GetParam().seeds;
+  options.threads = 2;
+  options.unsafe = GetParam().name;
+  options.stop_at_first = true;
+  SwarmResult r = RunSwarm(options, nullptr);
+  ASSERT_FALSE(r.failures.empty()) << "no violation within " << GetParam().seeds << " seeds";
+  bool s1_or_s2 = false;
+  for (const Violation& v : r.failures[0].violations) {
+    s1_or_s2 |= v.property == "S1" || v.property == "S2";
+  }
+  EXPECT_TRUE(s1_or_s2) << r.failures[0].violations[0].property;
+}
+
+INSTANTIATE_TEST_SUITE_P(Switches, UnsafeTest,
+                         ::testing::Values(UnsafeCase{"no-quarantine", 300},
+                                           UnsafeCase{"overwrite-lease", 50},
+                                           UnsafeCase{"no-clock-margin", 300}),
+                         [](const auto& info) {
+                           std::string n = info.param.name;
+                           for (char& c : n) c = c == '-' ? '_' : c;
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace lockmesh::sim

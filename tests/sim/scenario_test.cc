@@ -1,0 +1,123 @@
+// The scenario file format: what each directive means, and what bad input gets.
+#include "sim/scenario.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace lockmesh::sim {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ScenarioTest, ParsesEveryDirective) {
+  absl::StatusOr<Scenario> s = ParseScenario(R"(
+    # comment
+    name      demo
+    describe  first line
+    voters    5
+    members   2
+    clients   3
+    resources 4
+    contended 50%
+    lease-max 8s
+    lease     1500ms
+    hold      2s
+    think     100ms
+    wait      3s
+    op        5ms
+    renew     off
+    drift     200ppm
+    wall-skew 100ms
+    loss      1%
+    duplicate 0.02
+    delay     1ms 3ms
+    tail      5% 2s
+    at 1s     partition isolate n3
+    at 2s     cut inbound holder
+    at 3s     pause n1 500ms
+    at 4s     clock-jump n2 -1m
+    at 5s     drift n0 +300ppm
+    at 6s     heal
+    quiet     7s
+    run       30s
+  )");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->name, "demo");
+  EXPECT_EQ(s->voters, 5);
+  EXPECT_EQ(s->Nodes(), 7);
+  EXPECT_EQ(s->clients_per_node, 3);
+  EXPECT_DOUBLE_EQ(s->contended, 0.5);
+  EXPECT_EQ(s->timing.lease_duration_us_max, 8'000'000);
+  EXPECT_GE(s->timing.quarantine_us, s->timing.QuarantineUsMin());
+  EXPECT_EQ(s->lease_us, 1'500'000);
+  EXPECT_FALSE(s->renew);
+  EXPECT_DOUBLE_EQ(s->net.loss, 0.01);
+  EXPECT_DOUBLE_EQ(s->net.duplicate, 0.02);
+  EXPECT_EQ(s->net.delay_us_max, 3'000);
+  EXPECT_EQ(s->net.tail_us_max, 2'000'000);
+  ASSERT_EQ(s->actions.size(), 6u);
+  EXPECT_EQ(s->actions[0].kind, Action::Kind::kPartitionIsolate);
+  EXPECT_EQ(s->actions[0].target.node, 3);
+  EXPECT_EQ(s->actions[1].target.node, Target::kHolder);
+  EXPECT_EQ(s->actions[2].value, 500'000);
+  EXPECT_EQ(s->actions[3].value, -60'000'000);
+  EXPECT_EQ(s->actions[4].value, 300);
+  EXPECT_EQ(s->QuietUs(), 7'000'000);
+  EXPECT_FALSE(s->ClockOutOfBound());  // 300 ppm is inside rho = 1000 ppm
+}
+
+TEST(ScenarioTest, QuietDefaultsToTheLastFaultIncludingPauses) {
+  absl::StatusOr<Scenario> s = ParseScenario("at 2s pause n0 3s\nat 4s heal\n");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->QuietUs(), 5'000'000);
+}
+
+TEST(ScenarioTest, DriftBeyondRhoMarksTheClockBoundBroken) {
+  absl::StatusOr<Scenario> s = ParseScenario("at 1s drift n0 -5000ppm\n");
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->ClockOutOfBound());
+}
+
+// Each bad line is refused with an error that names the line and the problem.
+TEST(ScenarioTest, BadInputGetsAClearError) {
+  struct Case {
+    const char* text;
+    const char* says;
+  } cases[] = {
+      {"voters 5\nfrobnicate 3\n", "line 2: unknown directive 'frobnicate'"},
+      {"lease 3 parsecs\n", "not a duration"},
+      {"lease -1s\n", "not a duration"},
+      {"voters 12\n", "voters must be in [1, 9]"},
+      {"at 1s crash n9\n", "beyond n2"},
+      {"at 1s explode n0\n", "unknown fault"},
+      {"at 1s pause n0\n", "takes 2 argument"},
+      {"loss 150%\n", "probability out of [0,1]"},
+      {"at 1s crash bob\n", "not a node"},
+      {"unsafe yolo\n", "unknown unsafe switch 'yolo'"},
+      {"lease 20s\n", "raise lease-max"},
+      {"delay 5ms 1ms\n", "max below min"},
+      {"renew maybe\n", "renew takes on or off"},
+      {"expect success\n", "expect takes 'violation'"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<Scenario> s = ParseScenario(c.text);
+    ASSERT_FALSE(s.ok()) << c.text;
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << c.text;
+    EXPECT_THAT(std::string(s.status().message()), HasSubstr(c.says)) << c.text;
+  }
+}
+
+TEST(ScenarioTest, MissingFileIsNotFound) {
+  EXPECT_EQ(LoadScenario("/nonexistent/x.scn").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(ScenarioTest, UnsafeSwitchesAreAllowedOnlyThroughApplyUnsafe) {
+  Scenario s;
+  ASSERT_TRUE(ApplyUnsafe("no-quarantine", s).ok());
+  EXPECT_TRUE(s.timing.unsafe.no_quarantine);
+  EXPECT_TRUE(s.timing.allow_unsafe);
+  EXPECT_FALSE(ApplyUnsafe("nope", s).ok());
+}
+
+}  // namespace
+}  // namespace lockmesh::sim
