@@ -1,6 +1,7 @@
 #include "sim/simulation.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "absl/strings/str_format.h"
 #include "lib/core/check.h"
@@ -31,6 +32,8 @@ Simulation::Simulation(Scenario scenario, uint64_t seed, std::ostream* narrate)
       narrate_(narrate),
       rng_(seed),
       hash_(0xcbf29ce484222325ULL ^ seed),
+      datagrams_(std::make_unique<Slots<Datagram>>()),
+      writes_(std::make_unique<Slots<PendingWrite>>()),
       network_(scenario_.Nodes()),
       net_(scenario_.net) {
   const int n = scenario_.Nodes();
@@ -78,7 +81,21 @@ Simulation::Simulation(Scenario scenario, uint64_t seed, std::ostream* narrate)
 Simulation::~Simulation() = default;
 
 void Simulation::Hash(uint64_t value) {
-  for (int i = 0; i < 8; ++i) hash_ = (hash_ ^ ((value >> (8 * i)) & 0xff)) * kFnvPrime;
+  // A word at a time: the trace hash is computed for every event and datagram.
+  hash_ = (hash_ ^ value) * kFnvPrime;
+  hash_ ^= hash_ >> 29;
+}
+
+void Simulation::HashBytes(absl::string_view bytes) {
+  std::size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, bytes.data() + i, 8);
+    Hash(word);
+  }
+  uint64_t tail = bytes.size();
+  for (; i < bytes.size(); ++i) tail = (tail << 8) | static_cast<uint8_t>(bytes[i]);
+  Hash(tail);
 }
 
 void Simulation::Push(Event event) {
@@ -99,8 +116,8 @@ RunResult Simulation::Run() {
     StartClients(*node);
   }
   for (std::size_t i = 0; i < scenario_.actions.size(); ++i) {
-    Push(Event{.at = scenario_.actions[i].at_us, .kind = EventKind::kAction,
-               .index = static_cast<int>(i)});
+    Push(Event{.at = scenario_.actions[i].at_us, .index = static_cast<int32_t>(i),
+               .kind = EventKind::kAction});
   }
   Push(Event{.at = scenario_.QuietUs(), .kind = EventKind::kQuiet});
   Push(Event{.at = scenario_.QuietUs(), .kind = EventKind::kPoll});
@@ -182,17 +199,20 @@ void Simulation::Deliver(Event& event) {
   Node& node = *nodes_[event.node];
   if (!node.up) {
     ++stats_.dropped_down;
+    datagrams_->Free(event.index);
     return;
   }
   if (Deferred(node, event)) return;
-  for (char c : event.bytes) Hash(static_cast<uint8_t>(c));
-  absl::StatusOr<core::Envelope> envelope = wire::Decode(event.bytes);
+  const Datagram datagram = std::move((*datagrams_)[event.index]);
+  datagrams_->Free(event.index);
+  HashBytes(datagram.bytes);
+  absl::StatusOr<core::Envelope> envelope = wire::Decode(datagram.bytes);
   if (!envelope.ok()) {
     ++stats_.decode_errors;
     return;
   }
   if (trace_messages_) {
-    Say("  n", event.from, " -> ", node.Name(), ": ", core::DescribeMessage(envelope->body));
+    Say("  n", datagram.from, " -> ", node.Name(), ": ", core::DescribeMessage(envelope->body));
   }
   core::Effects fx;
   node.core->OnMessage(*envelope, node.Now(now_), fx);
@@ -215,8 +235,9 @@ void Simulation::AfterCore(Node& node, core::Effects& fx) {
     if (delays.empty()) ++stats_.lost;
     if (delays.size() > 1) ++stats_.duplicated;
     for (int64_t d : delays) {
-      Push(Event{.at = now_ + d, .kind = EventKind::kDeliver, .node = to->second,
-                 .from = node.index, .bytes = *bytes});
+      Push(Event{.at = now_ + d, .node = to->second,
+                 .index = datagrams_->Put(Datagram{node.index, *bytes}),
+                 .kind = EventKind::kDeliver});
     }
   }
   for (const core::LeaseEvent& event : fx.events) OnLeaseEvent(node, event);
@@ -234,7 +255,7 @@ void Simulation::Reschedule(Node& node) {
   const int64_t at = node.clock.TrueTimeAt(next, now_);
   if (at == node.tick_at) return;
   node.tick_at = at;
-  Push(Event{.at = at, .kind = EventKind::kTick, .node = node.index, .gen = ++node.tick_gen});
+  Push(Event{.at = at, .gen = ++node.tick_gen, .node = node.index, .kind = EventKind::kTick});
 }
 
 int Simulation::Resolve(const Target& target) const {
@@ -286,7 +307,7 @@ void Simulation::Pause(int index, int64_t length_us) {
   if (!node.up) return;
   node.paused_until = std::max(node.paused_until, now_ + length_us);
   Say(node.Name(), " pauses for ", length_us / 1000, "ms (time runs on)");
-  Push(Event{.at = node.paused_until, .kind = EventKind::kResume, .node = index});
+  Push(Event{.at = node.paused_until, .node = index, .kind = EventKind::kResume});
 }
 
 void Simulation::ApplyAction(const Action& action) {
@@ -369,7 +390,7 @@ void Simulation::Quiet() {
     if (!node->up) Restart(node->index);
     if (node->Paused(now_)) {
       node->paused_until = now_;
-      Push(Event{.at = now_, .kind = EventKind::kResume, .node = node->index});
+      Push(Event{.at = now_, .node = node->index, .kind = EventKind::kResume});
     }
     if (node->clock.drift_ppm() != node->base_drift_ppm) {
       node->clock.SetDriftPpm(now_, node->base_drift_ppm);

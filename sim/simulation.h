@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/strings/string_view.h"
 #include "lib/core/lease_node.h"
 #include "sim/checker.h"
 #include "sim/clock.h"
@@ -62,6 +63,9 @@ struct RunResult {
   absl::btree_map<std::string, FencedStore::Register> store;
 };
 
+template <typename T>
+class Slots;
+
 class Simulation {
  public:
   // `narrate`: where to write the readable account (nullptr: silent).
@@ -78,6 +82,8 @@ class Simulation {
   struct Node;
   struct Client;
   struct Event;
+  struct Datagram;
+  struct PendingWrite;
   enum class EventKind : uint8_t;
 
   // simulation.cc: the event loop, nodes, network and faults.
@@ -96,6 +102,7 @@ class Simulation {
   template <typename... Args>
   void Say(const Args&... args);
   void Hash(uint64_t value);
+  void HashBytes(absl::string_view bytes);
 
   // workload.cc: the clients and the fenced store.
   void StartClients(Node& node);
@@ -112,6 +119,8 @@ class Simulation {
   uint64_t seq_ = 0;
   uint64_t hash_;
   std::vector<Event> queue_;
+  std::unique_ptr<Slots<Datagram>> datagrams_;
+  std::unique_ptr<Slots<PendingWrite>> writes_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::unique_ptr<Client>> clients_;
   absl::btree_map<core::NodeId, int> index_of_;

@@ -26,19 +26,53 @@ enum class Simulation::EventKind : uint8_t {
   kPoll,         // the liveness check
 };
 
+// Kept small: the event heap moves events on every push and pop. Datagrams and
+// pending writes live in side tables, named by `index`.
 struct Simulation::Event {
   int64_t at = 0;
   uint64_t seq = 0;
-  EventKind kind = EventKind::kTick;
-  int node = 0;
-  int from = 0;
-  int index = 0;  // action index or client id
   uint64_t gen = 0;
-  uint64_t token = 0;
-  uint64_t version = 0;
-  std::string bytes;  // datagram, or resource for a write
+  int32_t node = 0;
+  int32_t index = 0;  // action, client, datagram or write slot
+  EventKind kind = EventKind::kTick;
   // Earliest first; ties in the order they were scheduled.
   bool operator>(const Event& o) const { return at != o.at ? at > o.at : seq > o.seq; }
+};
+
+struct Simulation::Datagram {
+  int from = 0;
+  std::string bytes;
+};
+
+// The write half of a fenced update, pending.
+struct Simulation::PendingWrite {
+  int client = 0;
+  uint64_t incarnation = 0;
+  core::Ballot token = 0;
+  uint64_t version = 0;
+  std::string resource;
+};
+
+// A table of values named by small integers, reusing freed slots.
+template <typename T>
+class Slots {
+ public:
+  int32_t Put(T value) {
+    if (free_.empty()) {
+      items_.push_back(std::move(value));
+      return static_cast<int32_t>(items_.size() - 1);
+    }
+    const int32_t slot = free_.back();
+    free_.pop_back();
+    items_[slot] = std::move(value);
+    return slot;
+  }
+  T& operator[](int32_t slot) { return items_[slot]; }
+  void Free(int32_t slot) { free_.push_back(slot); }
+
+ private:
+  std::vector<T> items_;
+  std::vector<int32_t> free_;
 };
 
 struct Simulation::Node {

@@ -10,8 +10,8 @@
 namespace lockmesh::sim {
 
 void Simulation::ScheduleClient(Client& client, int64_t delay_us) {
-  Push(Event{.at = now_ + std::max<int64_t>(delay_us, 0), .kind = EventKind::kClient,
-             .index = client.id, .gen = client.gen});
+  Push(Event{.at = now_ + std::max<int64_t>(delay_us, 0), .gen = client.gen,
+             .index = client.id, .kind = EventKind::kClient});
 }
 
 void Simulation::StartClients(Node& node) {
@@ -74,9 +74,10 @@ void Simulation::ClientStep(Client& client) {
     (void)node.core->Release(client.request, now, rel);
     return AfterCore(node, rel);
   }
-  Push(Event{.at = now_ + scenario_.op_us, .kind = EventKind::kClientWrite, .node = node.index,
-             .index = client.id, .gen = node.incarnation, .token = client.token,
-             .version = static_cast<uint64_t>(version), .bytes = client.resource});
+  const int32_t slot = writes_->Put(PendingWrite{client.id, node.incarnation, client.token,
+                                                  static_cast<uint64_t>(version), client.resource});
+  Push(Event{.at = now_ + scenario_.op_us, .node = node.index, .index = slot,
+             .kind = EventKind::kClientWrite});
   if (client.pause_after_read_us > 0) {
     Pause(node.index, client.pause_after_read_us);
     client.pause_after_read_us = 0;
@@ -88,18 +89,23 @@ void Simulation::ClientWrite(Event& event) {
   Node& node = *nodes_[event.node];
   // A crashed process writes nothing; a paused one writes when it wakes, with
   // whatever token it had: that is the stale writer fencing exists for.
-  if (!node.up || node.incarnation != event.gen) return;
-  if (Deferred(node, event)) return;
+  if (node.up && node.Paused(now_)) {
+    Deferred(node, event);
+    return;
+  }
+  const PendingWrite w = std::move((*writes_)[event.index]);
+  writes_->Free(event.index);
+  if (!node.up || node.incarnation != w.incarnation) return;
   bool lost = false;
-  if (store_.Write(event.bytes, event.token, event.version, &lost)) {
+  if (store_.Write(w.resource, w.token, w.version, &lost)) {
     ++stats_.writes;
-    if (lost) checker_->OnLostUpdate(now_, event.bytes, event.token);
+    if (lost) checker_->OnLostUpdate(now_, w.resource, w.token);
     return;
   }
   ++stats_.stale_refused;
-  Say("fenced store refuses a stale write to '", event.bytes, "' from ", node.Name(), " c",
-      event.index, ": token ", FormatToken(event.token), " < highest ",
-      FormatToken(store_.registers().at(event.bytes).highest));
+  Say("fenced store refuses a stale write to '", w.resource, "' from ", node.Name(), " c",
+      w.client, ": token ", FormatToken(w.token), " < highest ",
+      FormatToken(store_.registers().at(w.resource).highest));
 }
 
 void Simulation::OnLeaseEvent(Node& node, const core::LeaseEvent& event) {
