@@ -65,6 +65,7 @@ constexpr ActionSpec kActionSpecs[] = {
     {"cut outbound", Kind::kCutOutbound, ActionSpec::kTarget},
     {"heal", Kind::kHeal, ActionSpec::kNone},
     {"crash-all", Kind::kCrashAll, ActionSpec::kNone},
+    {"crash-majority", Kind::kCrashMajority, ActionSpec::kNone},
     {"restart-all", Kind::kRestartAll, ActionSpec::kNone},
     {"crash", Kind::kCrash, ActionSpec::kTarget},
     {"restart", Kind::kRestart, ActionSpec::kTarget},
@@ -408,6 +409,7 @@ std::string ActionText(const Action& a) {
     case Kind::kCrash: return absl::StrCat("crash ", target());
     case Kind::kRestart: return absl::StrCat("restart ", target());
     case Kind::kCrashAll: return "crash-all";
+    case Kind::kCrashMajority: return "crash-majority";
     case Kind::kRestartAll: return "restart-all";
     case Kind::kPause: return absl::StrCat("pause ", target(), " ", a.value / 1000, "ms");
     case Kind::kDrift: return absl::StrCat("drift ", target(), " ", a.value, "ppm");

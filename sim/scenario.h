@@ -56,6 +56,7 @@ struct Action {
     kCrash,
     kRestart,
     kCrashAll,
+    kCrashMajority,      // a majority of voters, sparing the holder when it can
     kRestartAll,
     kPause,              // value_us: pause length
     kDrift,              // value: ppm

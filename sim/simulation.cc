@@ -341,6 +341,21 @@ void Simulation::ApplyAction(const Action& action) {
     case Kind::kCrashAll:
       for (int i = 0; i < n; ++i) Crash(i);
       break;
+    case Kind::kCrashMajority: {
+      // Jepsen's "kill a majority": the voters other than the holder first, so a
+      // voter set that forgets a live lease is what this fault produces.
+      const int holder = Resolve(Target{Target::kHolder});
+      std::vector<int> order;
+      for (int i = 0; i < scenario_.voters; ++i) {
+        if (i != holder) order.push_back(i);
+      }
+      for (int i = static_cast<int>(order.size()) - 1; i > 0; --i) {
+        std::swap(order[i], order[rng_.Uniform(i + 1)]);
+      }
+      if (holder < scenario_.voters) order.push_back(holder);
+      for (int i = 0; i < scenario_.voters / 2 + 1; ++i) Crash(order[i]);
+      break;
+    }
     case Kind::kRestartAll:
       for (int i = 0; i < n; ++i) Restart(i);
       break;

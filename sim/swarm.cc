@@ -37,6 +37,10 @@ Scenario RandomScenario(uint64_t seed) {
   s.resources = 1 + static_cast<int>(rng.Uniform(3));
   s.contended = 0.7 + 0.3 * rng.Unit();
   s.timing = SimTiming(4'000'000);
+  // Wider clock bounds make the margin D - D_P large enough to matter.
+  static constexpr int64_t kRhoPpm[] = {1'000, 10'000, 50'000};
+  s.timing.rho_ppm = kRhoPpm[rng.Uniform(3)];
+  s.timing.quarantine_us = s.timing.QuarantineUsMin();
   s.lease_us = rng.Between(500'000, 3'000'000);
   s.hold_us = rng.Between(200'000, 2 * s.lease_us);
   s.think_us = rng.Between(50'000, 500'000);
@@ -71,7 +75,15 @@ Scenario RandomScenario(uint64_t seed) {
       case 5: a.kind = rng.Chance(0.5) ? Kind::kCutInbound : Kind::kCutOutbound; break;
       case 6: a.kind = Kind::kHeal; break;
       case 7: {
+        // Crash the holder, or up to a majority of nodes at once: restarts that
+        // forget a live lease on several voters are what quarantine is for.
         a.kind = Kind::kCrash;
+        const int extra = a.target.node == Target::kHolder ? 0 : static_cast<int>(rng.Uniform(n / 2 + 1));
+        for (int k = 1; k <= extra; ++k) {
+          Action more = a;
+          more.target = Target{(a.target.node + k) % n};
+          s.actions.push_back(more);
+        }
         // Restart whatever is down: a crash of "holder" names no node in advance.
         Action back = a;
         back.kind = Kind::kRestartAll;
@@ -80,7 +92,7 @@ Scenario RandomScenario(uint64_t seed) {
         break;
       }
       case 8: {
-        a.kind = Kind::kCrashAll;
+        a.kind = rng.Chance(0.5) ? Kind::kCrashAll : Kind::kCrashMajority;
         Action back = a;
         back.kind = Kind::kRestartAll;
         back.at_us = a.at_us + rng.Between(100'000, 3'000'000);

@@ -65,7 +65,7 @@ void Proposer::StartAttempt(Request& r, Now now, Outbox& out) {
   r.attempt_deadline_us =
       r.t0_us + std::min(config_.attempt_timeout_us, config_.HolderDurationUs(r.duration_us));
   r.retransmit_at_us = now.mono_us + config_.retransmit_us;
-  r.accepted = r.refused = r.held_refusals = r.quarantine_refusals = 0;
+  r.accepted = r.refused = r.held_refusals = r.quarantine_refusals = r.stale_refusals = 0;
   r.holder_remaining_us = 0;
   r.retry_at_us = kNever;
   ++r.attempts;
@@ -154,6 +154,8 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
     r->holder_remaining_us = std::max(r->holder_remaining_us, msg.holder_remaining_us);
   } else if (msg.reason == RefuseReason::kQuarantine) {
     r->quarantine_refusals |= bit;
+  } else if (msg.reason == RefuseReason::kStaleBallot) {
+    r->stale_refusals |= bit;
   }
   const int possible = static_cast<int>(config_.voters.size()) - Count(r->refused);
   if (possible < config_.Majority()) FailAttempt(*r, now, out);
@@ -189,9 +191,11 @@ void Proposer::FailAttempt(Request& r, Now now, Outbox& out) {
   r.state = State::kWaiting;
   r.retransmit_at_us = kNever;
   SendRelease(r.resource, r.ballot, OwnerOf(r), accepted, out);
+  // Stale refusals alone ruled out a majority (voters yet to answer do not
+  // matter): the HLC caught up from them, so a new ballot can win at once.
   const bool only_stale =
-      r.refused != 0 && r.held_refusals == 0 && r.quarantine_refusals == 0 &&
-      Count(r.refused) + Count(r.accepted) == static_cast<int>(config_.voters.size());
+      r.refused != 0 && r.refused == r.stale_refusals &&
+      static_cast<int>(config_.voters.size()) - Count(r.refused) < config_.Majority();
   if (r.try_once) {
     if (only_stale && r.attempts < kTryAttemptsMax) return StartAttempt(r, now, out);
     return FailRequest(r, WhyFailed(r), now, out);
@@ -309,14 +313,17 @@ absl::Status Proposer::Release(uint64_t request, Now now, Outbox& out) {
     FailRequest(r, absl::CancelledError("cancelled by the caller"), now, out);
     return absl::OkStatus();
   }
-  // Rule 7: stop using the lease first (the event), then tell the voters.
+  // Rule 7: the caller stopped using the lease when it asked to release (both
+  // effects reach the driver together). Tell the voters before Finish() starts
+  // the next local request for the resource: its Acquire must reach each voter
+  // after our Release, or they would refuse it as held by us.
   ++stats_.releases;
   const std::string resource = r.resource;
   const Ballot token = r.ballot;
   const Owner owner = OwnerOf(r);
+  SendRelease(resource, token, owner, AllVoters(), out);
   Finish(request, LeaseEvent{LeaseEvent::Kind::kReleased, request, resource, token, 0, {}}, now,
          out);
-  SendRelease(resource, token, owner, AllVoters(), out);
   return absl::OkStatus();
 }
 
@@ -356,6 +363,9 @@ void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
     case State::kHolding:
       if (t >= r.deadline_us) {
         ++stats_.expiries;
+        // We no longer trust the lease; the voters would keep it up to D - D_P
+        // longer. Clearing it now (exact match only) lets a waiter in sooner.
+        SendRelease(r.resource, r.ballot, OwnerOf(r), AllVoters(), out);
         return Finish(r.id,
                       LeaseEvent{LeaseEvent::Kind::kExpired, r.id, r.resource, r.ballot,
                                  r.deadline_us, {}},

@@ -105,6 +105,7 @@ class Proposer {
     uint32_t refused = 0;
     uint32_t held_refusals = 0;
     uint32_t quarantine_refusals = 0;
+    uint32_t stale_refusals = 0;
     int64_t holder_remaining_us = 0;
     // kWaiting: when to try again.
     int64_t retry_at_us = kNever;

@@ -71,12 +71,9 @@ void Voter::OnAcquire(NodeId from, const AcquireMsg& msg, Now now, Outbox& out) 
                           e.highest, 0};
     return out.Send(from, std::move(reply));
   }
-  // Rule 3(b): strictly above every ballot accepted here and the floor.
-  if (msg.ballot <= e.highest || msg.ballot <= floor_) {
-    const int64_t remaining = live && !(e.owner == msg.owner) ? e.until_us - now.mono_us : 0;
-    return RefuseAcquire(from, msg, RefuseReason::kStaleBallot, e.highest, remaining, out);
-  }
-  // Rule 3(c): never overwrite another owner's live lease.
+  // Rule 3(c): never overwrite another owner's live lease. Checked before the
+  // ballot so that an asker whose clock lags still learns the lease is held,
+  // and waits for the notice instead of retrying into the same refusal.
   if (live && !(e.owner == msg.owner) && !config_.unsafe.overwrite_lease) {
     if (std::find(e.waiters.begin(), e.waiters.end(), from) == e.waiters.end()) {
       if (e.waiters.size() < kWaitersPerResourceMax) {
@@ -86,6 +83,10 @@ void Voter::OnAcquire(NodeId from, const AcquireMsg& msg, Now now, Outbox& out) 
       }
     }
     return RefuseAcquire(from, msg, RefuseReason::kHeld, e.highest, e.until_us - now.mono_us, out);
+  }
+  // Rule 3(b): strictly above every ballot accepted here and the floor.
+  if (msg.ballot <= e.highest || msg.ballot <= floor_) {
+    return RefuseAcquire(from, msg, RefuseReason::kStaleBallot, e.highest, 0, out);
   }
 
   LM_CHECK(msg.ballot > e.highest);

@@ -1,0 +1,337 @@
+// Tests for acquiring through lib/core/lease_node.h (DESIGN.md rules 1, 2, 4, 5):
+// one round trip for a voter in a 3-voter cluster, majorities of distinct
+// voters, the attempt deadline, contention answered by the release notice, and
+// the Release of partial or late accepts. Messages are delivered by hand.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/core/lease_node.h"
+#include "tests/core/cluster_harness.h"
+
+namespace lockmesh::core {
+namespace {
+
+using harness::As;
+using harness::Cluster;
+using harness::FromNode;
+using harness::Is;
+using harness::OfKind;
+using harness::OfKindTo;
+using harness::TimedEvent;
+using harness::ToNode;
+using ::testing::HasSubstr;
+
+constexpr int64_t kD = 5'000'000;
+constexpr int64_t kWait = 20'000'000;
+
+// The single event of `request` on `node`, which must be a grant.
+TimedEvent ExpectGranted(Cluster& c, NodeId node, uint64_t request) {
+  const std::vector<TimedEvent> events = c.EventsOf(node, request);
+  EXPECT_EQ(events.size(), 1u);
+  if (events.empty()) return {};
+  EXPECT_EQ(events[0].event.kind, LeaseEvent::Kind::kGranted) << events[0].event.status;
+  EXPECT_TRUE(c.IsHolding(node, request));
+  return events[0];
+}
+
+TEST(LeaseNodeAcquire, AVoterNeedsOneRemoteAcceptInAThreeVoterCluster) {
+  Cluster c(3);
+  const NodeId a = c.voter(0), b = c.voter(1), d = c.voter(2);
+  const int64_t t0 = c.now_us();
+  absl::StatusOr<uint64_t> id = c.Acquire(a, "r", kD, kWait);
+  ASSERT_TRUE(id.ok()) << id.status();
+  // Exactly two messages leave: the acquire to each other voter.
+  ASSERT_EQ(c.last().messages.size(), 2u);
+  EXPECT_TRUE(c.last().events.empty());
+  EXPECT_EQ(c.last().messages[0].to, b);
+  EXPECT_EQ(c.last().messages[1].to, d);
+  const AcquireMsg sent = As<AcquireMsg>(c.last().messages[0]);
+  EXPECT_EQ(As<AcquireMsg>(c.last().messages[1]), sent);
+  EXPECT_EQ(sent.resource, "r");
+  EXPECT_EQ(sent.owner, (Owner{a, 1, *id}));
+  EXPECT_EQ(sent.duration_us, kD);
+  EXPECT_EQ(BallotPhysicalMs(sent.ballot), c.now(a).wall_ms);  // b = HLC now
+  EXPECT_EQ(c.node(a).stats().messages_out, 2u);
+
+  c.Advance(3'000);                   // the round trip takes 3 ms
+  ASSERT_TRUE(c.Deliver(ToNode(b)));  // b accepts
+  ASSERT_TRUE(c.Deliver(ToNode(a)));  // its accept reaches a: a majority with a's own
+  const TimedEvent granted = ExpectGranted(c, a, *id);
+  EXPECT_EQ(granted.event.token, sent.ballot);
+  // Rule 4: the deadline counts from t0, before the first message left.
+  EXPECT_EQ(granted.event.deadline_us, t0 + c.config(a).HolderDurationUs(kD));
+  EXPECT_EQ(c.Pending(), 1u);  // the acquire to d was not needed
+
+  // d's late accept of the granted ballot changes nothing and frees nothing.
+  c.DeliverAll();
+  EXPECT_EQ(c.events(a).size(), 1u);
+  EXPECT_EQ(c.node(a).proposer().stats().stale_accepts_released, 0u);
+  Voter::LeaseView view;
+  ASSERT_TRUE(c.node(d).voter()->FindLive("r", c.now(d), &view));
+  EXPECT_EQ(view.ballot, sent.ballot);
+}
+
+TEST(LeaseNodeAcquire, TheUnsafeNoClockMarginSwitchTrustsTheFullDuration) {
+  Cluster::Options options;
+  options.tweak = [](LeaseConfig& config) {
+    config.unsafe.no_clock_margin = true;
+    config.allow_unsafe = true;
+  };
+  Cluster c(options);
+  const int64_t t0 = c.now_us();
+  absl::StatusOr<uint64_t> id = c.Acquire(c.voter(0), "r", kD, kWait);
+  c.DeliverAll();
+  EXPECT_EQ(ExpectGranted(c, c.voter(0), *id).event.deadline_us, t0 + kD);
+}
+
+TEST(LeaseNodeAcquire, ANonVoterNeedsTwoRemoteAccepts) {
+  Cluster c(3, 1);
+  const NodeId n = c.non_voter(0);
+  const int64_t t0 = c.now_us();
+  absl::StatusOr<uint64_t> id = c.Acquire(n, "r", kD, kWait);
+  ASSERT_TRUE(id.ok());
+  ASSERT_EQ(c.last().messages.size(), 3u);
+  EXPECT_EQ(c.Pending(OfKind<AcquireMsg>()), 3u);
+  c.Deliver(ToNode(c.voter(0)));
+  c.Deliver(ToNode(n));
+  EXPECT_TRUE(c.events(n).empty());
+  c.Advance(1'000);
+  c.Deliver(ToNode(c.voter(1)));
+  c.Deliver(ToNode(n));
+  const TimedEvent granted = ExpectGranted(c, n, *id);
+  EXPECT_EQ(granted.event.deadline_us, t0 + c.config(n).HolderDurationUs(kD));
+}
+
+TEST(LeaseNodeAcquire, AVoterNeedsTwoRemoteAcceptsInAFiveVoterCluster) {
+  Cluster c(5);
+  const NodeId a = c.voter(0);
+  absl::StatusOr<uint64_t> id = c.Acquire(a, "r", kD, kWait);
+  ASSERT_EQ(c.last().messages.size(), 4u);
+  c.Deliver(ToNode(c.voter(3)));
+  c.Deliver(ToNode(a));
+  EXPECT_TRUE(c.events(a).empty());
+  // Two voters stay silent; a majority of three still forms.
+  c.Drop(ToNode(c.voter(1)));
+  c.Drop(ToNode(c.voter(2)));
+  c.Deliver(ToNode(c.voter(4)));
+  c.Deliver(ToNode(a));
+  ExpectGranted(c, a, *id);
+}
+
+TEST(LeaseNodeAcquire, DuplicateAcceptsOfOneVoterAreNotAMajority) {
+  Cluster c(3, 1);
+  const NodeId n = c.non_voter(0);
+  absl::StatusOr<uint64_t> id = c.Acquire(n, "r", kD, kWait);
+  c.Deliver(ToNode(c.voter(0)));
+  const std::optional<Envelope> accept = c.Take(ToNode(n));
+  ASSERT_TRUE(accept && As<AcquireReplyMsg>(*accept).accepted);
+  c.Inject(*accept);
+  c.Inject(*accept);  // a replayed datagram
+  EXPECT_TRUE(c.events(n).empty());
+  c.Deliver(ToNode(c.voter(2)));
+  c.Deliver(ToNode(n));
+  ExpectGranted(c, n, *id);
+}
+
+TEST(LeaseNodeAcquire, AcceptsAfterTheAttemptDeadlineDoNotGrant) {
+  Cluster c(3, 1);
+  const NodeId n = c.non_voter(0);
+  const int64_t t0 = c.now_us();
+  absl::StatusOr<uint64_t> id = c.Acquire(n, "r", kD, kWait);
+  const Ballot ballot = As<AcquireMsg>(c.last().messages[0]).ballot;
+  c.Deliver(ToNode(c.voter(0)));
+  c.Deliver(ToNode(c.voter(1)));
+  c.Drop(ToNode(c.voter(2)));
+  // The accepts arrive once the attempt is over (a slow network).
+  c.AdvanceTo(t0 + c.config(n).attempt_timeout_us);
+  EXPECT_EQ(c.DeliverAll(ToNode(n)), 2);
+  EXPECT_TRUE(c.events(n).empty());
+  EXPECT_FALSE(c.IsHolding(n, *id));
+  // Rule 5: the failed attempt frees what it got.
+  c.Tick(n);
+  ASSERT_EQ(c.last().messages.size(), 2u);
+  for (const Envelope& m : c.last().messages) {
+    ASSERT_TRUE(Is<ReleaseMsg>(m));
+    EXPECT_EQ(As<ReleaseMsg>(m).ballot, ballot);
+    EXPECT_EQ(As<ReleaseMsg>(m).owner, (Owner{n, 1, *id}));
+  }
+  EXPECT_EQ(c.last().messages[0].to, c.voter(0));
+  EXPECT_EQ(c.last().messages[1].to, c.voter(1));
+  c.DeliverAll(OfKind<ReleaseMsg>());
+  Voter::LeaseView view;
+  EXPECT_FALSE(c.node(c.voter(0)).voter()->FindLive("r", c.now(c.voter(0)), &view));
+  // It tries again later and wins.
+  c.RunFor(c.config(n).backoff_us_max);
+  EXPECT_TRUE(c.IsHolding(n, *id));
+}
+
+TEST(LeaseNodeAcquire, UnansweredAcquiresAreResentToTheSilentVotersOnly) {
+  Cluster c(3, 1);
+  const NodeId n = c.non_voter(0);
+  const int64_t t0 = c.now_us();
+  absl::StatusOr<uint64_t> id = c.Acquire(n, "r", kD, kWait);
+  const Ballot ballot = As<AcquireMsg>(c.last().messages[0]).ballot;
+  c.Deliver(ToNode(c.voter(0)));
+  c.Deliver(ToNode(n));
+  c.Drop();
+  EXPECT_EQ(c.node(n).NextTickUs(), t0 + c.config(n).retransmit_us);
+  c.AdvanceTo(t0 + c.config(n).retransmit_us);
+  c.Tick(n);
+  ASSERT_EQ(c.last().messages.size(), 2u);
+  EXPECT_EQ(c.last().messages[0].to, c.voter(1));
+  EXPECT_EQ(c.last().messages[1].to, c.voter(2));
+  EXPECT_EQ(As<AcquireMsg>(c.last().messages[0]).ballot, ballot);  // the same attempt
+  c.DeliverAll();
+  const TimedEvent granted = ExpectGranted(c, n, *id);
+  EXPECT_EQ(granted.event.deadline_us, t0 + c.config(n).HolderDurationUs(kD));
+}
+
+TEST(LeaseNodeAcquire, AContendedWaiterGetsTheLeaseOnTheReleaseNotice) {
+  Cluster c(3);
+  const NodeId a = c.voter(0), b = c.voter(1);
+  absl::StatusOr<uint64_t> first = c.Acquire(a, "r", kD, 0);
+  c.DeliverAll();
+  const TimedEvent held = ExpectGranted(c, a, *first);
+
+  c.Advance(1'000);
+  absl::StatusOr<uint64_t> second = c.Acquire(b, "r", kD, kWait);
+  c.DeliverAll();
+  EXPECT_TRUE(c.events(b).empty());
+  EXPECT_EQ(c.node(b).proposer().stats().failed_attempts, 1u);
+  // No polling: b's only timer covers a lost notice, after the holder's time.
+  EXPECT_GE(c.node(b).NextTickUs(), held.at_us + kD);
+  const std::size_t sent_by_b = c.CountSent(FromNode(b));
+  c.RunFor(2'000'000);
+  EXPECT_EQ(c.CountSent(FromNode(b)), sent_by_b);
+  EXPECT_TRUE(c.events(b).empty());
+
+  const int64_t released_at = c.now_us();
+  ASSERT_TRUE(c.Release(a, *first).ok());
+  c.DeliverAll();
+  c.RunFor(100'000);
+  const TimedEvent granted = ExpectGranted(c, b, *second);
+  EXPECT_LE(granted.at_us - released_at, c.config(b).notice_jitter_us);
+  EXPECT_GT(granted.event.token, held.event.token);
+  EXPECT_EQ(c.node(b).proposer().stats().attempts, 2u);
+}
+
+TEST(LeaseNodeAcquire, TryAcquireOfAHeldResourceIsAborted) {
+  Cluster c(3);
+  const NodeId a = c.voter(0), b = c.voter(1);
+  absl::StatusOr<uint64_t> first = c.Acquire(a, "r", kD, 0);
+  c.DeliverAll();
+  absl::StatusOr<uint64_t> second = c.Acquire(b, "r", kD, /*wait_us=*/0);
+  c.DeliverAll();
+  const std::vector<TimedEvent> events = c.EventsOf(b, *second);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].event.kind, LeaseEvent::Kind::kFailed);
+  EXPECT_EQ(events[0].event.status.code(), absl::StatusCode::kAborted) << events[0].event.status;
+  EXPECT_THAT(events[0].event.status.message(), HasSubstr("held"));
+  EXPECT_EQ(c.node(b).proposer().open_requests(), 0u);
+  // One attempt and no more.
+  c.RunFor(2 * kD);
+  EXPECT_EQ(c.CountSent(OfKind<AcquireMsg>()), 4u);
+}
+
+TEST(LeaseNodeAcquire, TheWaitLimitEndsARequestWithDeadlineExceeded) {
+  Cluster c(3);
+  const NodeId a = c.voter(0), b = c.voter(1);
+  absl::StatusOr<uint64_t> first = c.Acquire(a, "r", kD, 0);
+  c.DeliverAll();
+  const int64_t asked_at = c.now_us();
+  absl::StatusOr<uint64_t> second = c.Acquire(b, "r", kD, /*wait_us=*/2'000'000);
+  c.RunFor(3'000'000);
+  const std::vector<TimedEvent> events = c.EventsOf(b, *second);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].at_us, asked_at + 2'000'000);
+  EXPECT_EQ(events[0].event.kind, LeaseEvent::Kind::kFailed);
+  EXPECT_EQ(events[0].event.status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(events[0].event.status.message(), HasSubstr("wait limit"));
+  EXPECT_EQ(c.node(b).proposer().open_requests(), 0u);
+  EXPECT_TRUE(c.IsHolding(a, *first));
+}
+
+TEST(LeaseNodeAcquire, AFailedAttemptReleasesItsPartialAccepts) {
+  Cluster c(3, 1);
+  const NodeId v1 = c.voter(0), v2 = c.voter(1), n = c.non_voter(0);
+  // v2 holds "r" with v3's accept only: its acquire to v1 is lost.
+  absl::StatusOr<uint64_t> holder = c.Acquire(v2, "r", kD, 0);
+  c.Drop(ToNode(v1));
+  c.DeliverAll();
+  ExpectGranted(c, v2, *holder);
+
+  // n gets v1's accept and two refusals: a majority is impossible. (A millisecond
+  // later, so that n's ballot is above v2's: HLC values of two nodes may tie.)
+  c.Advance(1'000);
+  absl::StatusOr<uint64_t> id = c.Acquire(n, "r", kD, kWait);
+  const Ballot ballot = As<AcquireMsg>(c.last().messages[0]).ballot;
+  c.DeliverAll(OfKind<AcquireMsg>());
+  ASSERT_EQ(c.Pending(ToNode(n)), 3u);
+  EXPECT_TRUE(As<AcquireReplyMsg>(c.network()[0]).accepted);
+  EXPECT_EQ(As<AcquireReplyMsg>(c.network()[1]).reason, RefuseReason::kHeld);
+  c.Deliver(ToNode(n));
+  c.Deliver(ToNode(n));
+  EXPECT_TRUE(c.last().messages.empty());  // a majority is still possible
+  c.Deliver(ToNode(n));
+  ASSERT_EQ(c.last().messages.size(), 1u);
+  const Envelope& release = c.last().messages[0];
+  EXPECT_EQ(release.to, v1);
+  ASSERT_TRUE(Is<ReleaseMsg>(release));
+  EXPECT_EQ(As<ReleaseMsg>(release), (ReleaseMsg{"r", ballot, Owner{n, 1, *id}}));
+  c.DeliverAll();
+  Voter::LeaseView view;
+  EXPECT_FALSE(c.node(v1).voter()->FindLive("r", c.now(v1), &view));
+  EXPECT_TRUE(c.IsHolding(v2, *holder));
+}
+
+TEST(LeaseNodeAcquire, ALateAcceptOfAnAbandonedBallotIsReleased) {
+  Cluster c(3, 1);
+  const NodeId v1 = c.voter(0), n = c.non_voter(0);
+  const int64_t t0 = c.now_us();
+  absl::StatusOr<uint64_t> id = c.Acquire(n, "r", kD, kWait);
+  const Ballot ballot = As<AcquireMsg>(c.last().messages[0]).ballot;
+  c.Deliver(ToNode(v1));
+  const std::optional<Envelope> late = c.Take(ToNode(n));
+  ASSERT_TRUE(late.has_value());
+  c.Drop();
+  c.AdvanceTo(t0 + c.config(n).attempt_timeout_us);
+  c.Tick(n);  // the attempt gives up with nothing accepted
+  EXPECT_TRUE(c.last().messages.empty());
+  EXPECT_EQ(c.node(n).proposer().stats().failed_attempts, 1u);
+
+  c.Inject(*late);
+  ASSERT_EQ(c.last().messages.size(), 1u);
+  EXPECT_EQ(c.last().messages[0].to, v1);
+  EXPECT_EQ(As<ReleaseMsg>(c.last().messages[0]), (ReleaseMsg{"r", ballot, Owner{n, 1, *id}}));
+  EXPECT_EQ(c.node(n).proposer().stats().stale_accepts_released, 1u);
+  c.Deliver(OfKindTo<ReleaseMsg>(v1));
+  Voter::LeaseView view;
+  EXPECT_FALSE(c.node(v1).voter()->FindLive("r", c.now(v1), &view));
+}
+
+TEST(LeaseNodeAcquire, AStaleBallotCatchesUpAndTheTryAcquireWins) {
+  Cluster c(3, 1);
+  const NodeId v3 = c.voter(2), n = c.non_voter(0);
+  // v3's wall clock runs 10 s ahead; its released lease leaves the voters'
+  // floors above anything n's clock would pick.
+  c.SetWallOffsetMs(v3, 10'000);
+  absl::StatusOr<uint64_t> earlier = c.Acquire(v3, "x", kD, 0);
+  c.DeliverAll();
+  const Ballot earlier_token = ExpectGranted(c, v3, *earlier).event.token;
+  ASSERT_TRUE(c.Release(v3, *earlier).ok());
+  c.DeliverAll();
+
+  absl::StatusOr<uint64_t> id = c.Acquire(n, "r", kD, /*wait_us=*/0);
+  EXPECT_LT(As<AcquireMsg>(c.last().messages[0]).ballot, earlier_token);
+  c.DeliverAll();
+  const TimedEvent granted = ExpectGranted(c, n, *id);
+  EXPECT_GT(granted.event.token, earlier_token);
+  EXPECT_EQ(c.node(n).proposer().stats().attempts, 2u);
+}
+
+}  // namespace
+}  // namespace lockmesh::core
