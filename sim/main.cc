@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "sim/gossip_report.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
@@ -24,6 +25,8 @@ constexpr absl::string_view kUsage = R"(usage:
       draw a random scenario per seed; prints each failing seed with its replay command
   lockmesh-sim seed N [--unsafe=NAME] [--quiet] [--print]
       replay one swarm seed with the account (--print: its scenario file only)
+  lockmesh-sim gossip-report [--runs=K] [--quick]
+      measure gossip membership: detection, false positives, Lifeguard, joins, bytes
 unsafe switches: no-quarantine, overwrite-lease, no-clock-margin
 exit status: 0 every property holds, 1 a property is broken, 2 usage or input error
 )";
@@ -35,6 +38,8 @@ struct Flags {
   bool quiet = false;
   bool print = false;
   bool trace = false;
+  bool quick = false;
+  int runs = 0;
   bool stop_at_first = false;
   int threads = 2;
   uint64_t first = 0, last = 0;
@@ -68,6 +73,10 @@ bool ParseFlags(int argc, char** argv, Flags& f, std::string& error) {
       }
     } else if (a == "--quiet") {
       f.quiet = true;
+    } else if (absl::ConsumePrefix(&v, "--runs=")) {
+      if (!absl::SimpleAtoi(v, &f.runs) || f.runs < 1) return error = "bad --runs", false;
+    } else if (a == "--quick") {
+      f.quick = true;
     } else if (a == "--trace") {
       f.trace = true;
     } else if (a == "--print") {
@@ -143,6 +152,17 @@ int main(int argc, char** argv) {
                 << ReplayCommand(fail.seed, f.unsafe) << "\n";
     }
     return r.failures.empty() ? 0 : 1;
+  }
+  if (command == "gossip-report") {
+    ReportOptions options;
+    if (f.runs > 0) options.seeds = f.runs;
+    if (f.quick) {
+      options.sizes = {5, 50};
+      options.seeds = 3;
+      options.false_positive_seeds = 10;
+    }
+    PrintGossipReport(options, std::cout);
+    return 0;
   }
   if (command == "help" || command == "--help") return Usage(""), 0;
   return Usage("unknown command " + std::string(command));

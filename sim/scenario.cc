@@ -76,6 +76,8 @@ constexpr ActionSpec kActionSpecs[] = {
     {"duplicate", Kind::kDuplicate, ActionSpec::kP},
     {"delay", Kind::kDelay, ActionSpec::kTwoDurations},
     {"tail", Kind::kTail, ActionSpec::kPDuration},
+    {"slow", Kind::kSlow, ActionSpec::kTargetDuration},
+    {"start", Kind::kStart, ActionSpec::kTarget},
 };
 
 absl::StatusOr<Action> ParseAction(const std::vector<absl::string_view>& words, std::size_t at) {
@@ -232,7 +234,7 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
     } else if (key == "voters") {
       st = set_int(s.voters, 1, 9);
     } else if (key == "members") {
-      st = set_int(s.members, 0, 600);
+      st = set_int(s.members, 0, 991);
     } else if (key == "clients") {
       st = set_int(s.clients_per_node, 0, 16);
     } else if (key == "resources") {
@@ -266,6 +268,18 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
     } else if (key == "renew") {
       if (arg(1) != "on" && arg(1) != "off") return LineError(line_no, "renew takes on or off");
       s.renew = arg(1) == "on";
+    } else if (key == "gossip") {
+      if (arg(1) != "on" && arg(1) != "off") return LineError(line_no, "gossip takes on or off");
+      s.gossip = arg(1) == "on";
+    } else if (key == "gossip-preset") {
+      if (arg(1) != "lan" && arg(1) != "wan" && arg(1) != "local") {
+        return LineError(line_no, "gossip-preset takes lan, wan or local");
+      }
+      s.gossip_preset = std::string(arg(1));
+      s.gossip = true;
+    } else if (key == "lifeguard") {
+      if (arg(1) != "on" && arg(1) != "off") return LineError(line_no, "lifeguard takes on or off");
+      s.lifeguard = arg(1) == "on";
     } else if (key == "drift") {
       absl::string_view ppm = arg(1);
       absl::ConsumeSuffix(&ppm, "ppm");
@@ -371,6 +385,14 @@ int64_t Scenario::LivenessBoundUs() const {
          4 * timing.attempt_timeout_us + net.tail_us_max + 2 * net.delay_us_max + 1'000'000;
 }
 
+core::GossipConfig Scenario::GossipSettings() const {
+  core::GossipConfig c = gossip_preset == "wan"     ? core::GossipConfig::Wan()
+                         : gossip_preset == "local" ? core::GossipConfig::Local()
+                                                    : core::GossipConfig::Lan();
+  c.lifeguard = lifeguard;
+  return c;
+}
+
 absl::Status Scenario::Validate() const {
   if (voters < 1 || voters > 9) return absl::InvalidArgumentError("voters must be 1 to 9");
   if (lease_us < timing.lease_duration_us_min || lease_us > timing.lease_duration_us_max) {
@@ -379,10 +401,14 @@ absl::Status Scenario::Validate() const {
                      timing.lease_duration_us_max, "]us (raise lease-max)"));
   }
   if (run_us <= 0) return absl::InvalidArgumentError("run must be positive");
+  if (Nodes() > 1000) return absl::InvalidArgumentError("at most 1000 nodes");
   if (net.delay_us_min < 0 || net.delay_us_max < net.delay_us_min) {
     return absl::InvalidArgumentError("delay: need 0 <= min <= max");
   }
   for (const Action& a : actions) {
+    if (a.kind == Action::Kind::kStart && a.target.node == Target::kHolder) {
+      return absl::InvalidArgumentError("start needs a node, not holder");
+    }
     if (a.target.node >= Nodes()) {
       return absl::InvalidArgumentError(
           absl::StrCat("fault '", ActionText(a), "' names a node beyond n", Nodes() - 1));
@@ -418,6 +444,8 @@ std::string ActionText(const Action& a) {
     case Kind::kDuplicate: return absl::StrCat("duplicate ", a.p * 100, "%");
     case Kind::kDelay: return absl::StrCat("delay ", a.value / 1000, "ms ", a.value2 / 1000, "ms");
     case Kind::kTail: return absl::StrCat("tail ", a.p * 100, "% ", a.value / 1000, "ms");
+    case Kind::kSlow: return absl::StrCat("slow ", target(), " ", a.value / 1000, "ms");
+    case Kind::kStart: return absl::StrCat("start ", target());
   }
   return "?";
 }

@@ -23,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "lib/core/config.h"
+#include "lib/core/membership/config.h"
 
 namespace lockmesh::sim {
 
@@ -65,6 +66,8 @@ struct Action {
     kDuplicate,          // p
     kDelay,              // value_us..value2_us
     kTail,               // p, value_us
+    kSlow,               // value_us: the target handles each input this late (CPU-starved)
+    kStart,              // the target's first start (it is down until then)
   };
   int64_t at_us = 0;
   Kind kind = Kind::kHeal;
@@ -97,6 +100,10 @@ struct Scenario {
   std::vector<Action> actions;
   core::LeaseConfig timing;       // voters/self are filled in by the simulator
   bool expect_violation = false;  // for scenarios that show an unsafe switch
+  // Gossip membership on every node (its views steer whom proposers ask first).
+  bool gossip = false;
+  std::string gossip_preset = "lan";  // lan, wan, local
+  bool lifeguard = true;
 
   // The scenario breaks the clock bound (drift beyond rho or jumps large enough
   // to matter): S1 is not checked, S2 and S3 are.
@@ -107,6 +114,8 @@ struct Scenario {
   // grant (L1). See docs in sim/scenarios/README.md.
   int64_t LivenessBoundUs() const;
   absl::Status Validate() const;
+  // The gossip configuration the preset and switches name.
+  core::GossipConfig GossipSettings() const;
 };
 
 // Parses a scenario file's text. InvalidArgument names the line.

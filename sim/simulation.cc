@@ -55,10 +55,18 @@ Simulation::Simulation(Scenario scenario, uint64_t seed, std::ostream* narrate)
     node->clock = SimClock(kWallStartUs + skew, rng_.Between(1'000'000, 1'000'000'000));
     node->clock.SetDriftPpm(0, drift);
     node->base_drift_ppm = drift;
-    node->rng = std::make_unique<core::Rng>(rng_.Next());
-    node->core = std::make_unique<core::LeaseNode>(node->config, node->incarnation,
-                                                   core::StartMode::kBootstrap, node->Now(0),
-                                                   *node->rng);
+  }
+  for (const Action& a : scenario_.actions) {
+    if (a.kind == Action::Kind::kStart) nodes_[a.target.node]->start_late = true;
+  }
+  for (auto& node : nodes_) {
+    index_of_address_[node->Name()] = node->index;
+    if (node->start_late) {
+      node->up = false;
+      node->incarnation = 0;
+    } else {
+      StartNode(*node, core::StartMode::kBootstrap);
+    }
   }
   checker_ = std::make_unique<Checker>(
       !scenario_.ClockOutOfBound(), scenario_.QuietUs(), scenario_.LivenessBoundUs(),
@@ -160,10 +168,17 @@ void Simulation::Process(Event& event) {
     case EventKind::kTick: {
       Node& node = *nodes_[event.node];
       if (!node.up || event.gen != node.tick_gen || node.Paused(now_)) return;
+      if (HeldBackBySlowness(node, event)) return;
       node.tick_at = -1;
       core::Effects fx;
       node.core->OnTick(node.Now(now_), fx);
-      return AfterCore(node, fx);
+      AfterCore(node, fx);
+      if (node.gossip) {
+        core::GossipEffects gfx;
+        node.gossip->OnTick(node.Now(now_), gfx);
+        AfterGossip(node, gfx);
+      }
+      return;
     }
     case EventKind::kAction:
       ++stats_.faults;
@@ -177,7 +192,13 @@ void Simulation::Process(Event& event) {
       Say(node.Name(), " resumes after its pause");
       core::Effects fx;
       node.core->OnTick(node.Now(now_), fx);
-      return AfterCore(node, fx);
+      AfterCore(node, fx);
+      if (node.gossip) {
+        core::GossipEffects gfx;
+        node.gossip->OnTick(node.Now(now_), gfx);
+        AfterGossip(node, gfx);
+      }
+      return;
     }
     case EventKind::kClient: {
       Client& client = *clients_[event.index];
@@ -203,6 +224,7 @@ void Simulation::Deliver(Event& event) {
     return;
   }
   if (Deferred(node, event)) return;
+  if (HeldBackBySlowness(node, event)) return;
   const Datagram datagram = std::move((*datagrams_)[event.index]);
   datagrams_->Free(event.index);
   HashBytes(datagram.bytes);
@@ -214,31 +236,45 @@ void Simulation::Deliver(Event& event) {
   if (trace_messages_) {
     Say("  n", datagram.from, " -> ", node.Name(), ": ", core::DescribeMessage(envelope->body));
   }
+  if (core::IsGossipMessage(envelope->body)) return DeliverGossip(node, *envelope);
   core::Effects fx;
   node.core->OnMessage(*envelope, node.Now(now_), fx);
   AfterCore(node, fx);
 }
 
+bool Simulation::HeldBackBySlowness(const Node& node, Event& event) {
+  if (node.slow_us <= 0 || event.delayed) return false;
+  // A CPU-starved process: every input waits before it is handled.
+  event.delayed = true;
+  event.at = now_ + rng_.Between(node.slow_us / 2, node.slow_us);
+  Push(std::move(event));
+  return true;
+}
+
+void Simulation::SendDatagram(const Node& from, int to, const core::Envelope& envelope) {
+  absl::StatusOr<std::string> bytes = wire::Encode(envelope);
+  LM_CHECK(bytes.ok());  // the core only builds messages the codec can carry
+  ++stats_.sent[envelope.body.index()];
+  stats_.bytes_by_kind[envelope.body.index()] += bytes->size();
+  stats_.bytes_sent += bytes->size();
+  if (!network_.CanReach(from.index, to)) {
+    ++stats_.dropped_partition;
+    return;
+  }
+  std::vector<int64_t> delays = network_.Fate(net_, rng_);
+  if (delays.empty()) ++stats_.lost;
+  if (delays.size() > 1) ++stats_.duplicated;
+  for (int64_t d : delays) {
+    Push(Event{.at = now_ + d, .node = to, .index = datagrams_->Put(Datagram{from.index, *bytes}),
+               .kind = EventKind::kDeliver});
+  }
+}
+
 void Simulation::AfterCore(Node& node, core::Effects& fx) {
-  for (core::Envelope& message : fx.messages) {
-    absl::StatusOr<std::string> bytes = wire::Encode(message);
-    LM_CHECK(bytes.ok());  // the core only builds messages the codec can carry
-    ++stats_.sent[message.body.index()];
-    stats_.bytes_sent += bytes->size();
+  for (const core::Envelope& message : fx.messages) {
     auto to = index_of_.find(message.to);
     LM_CHECK(to != index_of_.end());
-    if (!network_.CanReach(node.index, to->second)) {
-      ++stats_.dropped_partition;
-      continue;
-    }
-    std::vector<int64_t> delays = network_.Fate(net_, rng_);
-    if (delays.empty()) ++stats_.lost;
-    if (delays.size() > 1) ++stats_.duplicated;
-    for (int64_t d : delays) {
-      Push(Event{.at = now_ + d, .node = to->second,
-                 .index = datagrams_->Put(Datagram{node.index, *bytes}),
-                 .kind = EventKind::kDeliver});
-    }
+    SendDatagram(node, to->second, message);
   }
   for (const core::LeaseEvent& event : fx.events) OnLeaseEvent(node, event);
   Reschedule(node);
@@ -246,7 +282,8 @@ void Simulation::AfterCore(Node& node, core::Effects& fx) {
 
 void Simulation::Reschedule(Node& node) {
   if (!node.up) return;
-  const int64_t next = node.core->NextTickUs();
+  int64_t next = node.core->NextTickUs();
+  if (node.gossip) next = std::min(next, node.gossip->NextTickUs());
   if (next == std::numeric_limits<int64_t>::max()) {
     ++node.tick_gen;
     node.tick_at = -1;
@@ -273,6 +310,7 @@ void Simulation::Crash(int index) {
   Say(node.Name(), " crashes and loses its memory");
   node.up = false;
   node.core.reset();
+  node.gossip.reset();
   node.paused_until = 0;
   node.client_of_request.clear();
   checker_->OnNodeCrashed(index);
@@ -284,15 +322,19 @@ void Simulation::Crash(int index) {
   }
 }
 
+void Simulation::StartNode(Node& node, core::StartMode mode) {
+  node.up = true;
+  node.rng = std::make_unique<core::Rng>(rng_.Next());
+  node.core = std::make_unique<core::LeaseNode>(node.config, node.incarnation, mode,
+                                                node.Now(now_), *node.rng);
+  if (scenario_.gossip) StartGossip(node);
+}
+
 void Simulation::Restart(int index) {
   Node& node = *nodes_[index];
   if (node.up) return;
   ++node.incarnation;
-  node.up = true;
-  node.rng = std::make_unique<core::Rng>(rng_.Next());
-  node.core = std::make_unique<core::LeaseNode>(node.config, node.incarnation,
-                                                core::StartMode::kRestart, node.Now(now_),
-                                                *node.rng);
+  StartNode(node, core::StartMode::kRestart);
   const core::Voter* voter = node.core->voter();
   Say(node.Name(), " restarts (incarnation ", node.incarnation, ")",
       voter != nullptr && voter->InQuarantine(node.Now(now_))
@@ -390,6 +432,12 @@ void Simulation::ApplyAction(const Action& action) {
       net_.tail = action.p;
       net_.tail_us_max = action.value;
       break;
+    case Kind::kSlow:
+      nodes_[target]->slow_us = action.value;
+      break;
+    case Kind::kStart:
+      Restart(target);
+      break;
   }
   if (action.kind <= Kind::kHeal && network_.Partitioned()) {
     Say("network: ", network_.Describe());
@@ -402,6 +450,7 @@ void Simulation::Quiet() {
   network_.Heal();
   net_ = scenario_.net;
   for (auto& node : nodes_) {
+    node->slow_us = 0;
     if (!node->up) Restart(node->index);
     if (node->Paused(now_)) {
       node->paused_until = now_;

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -23,6 +24,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/strings/string_view.h"
 #include "lib/core/lease_node.h"
+#include "lib/core/membership/gossip.h"
 #include "sim/checker.h"
 #include "sim/clock.h"
 #include "sim/network.h"
@@ -33,6 +35,8 @@ namespace lockmesh::sim {
 struct RunStats {
   uint64_t events = 0;
   uint64_t sent[core::kMessageKindCount] = {};
+  uint64_t bytes_by_kind[core::kMessageKindCount] = {};
+  uint64_t unroutable = 0;
   uint64_t bytes_sent = 0;
   uint64_t dropped_partition = 0;
   uint64_t lost = 0;
@@ -78,6 +82,13 @@ class Simulation {
 
   RunResult Run();
 
+  // Called for every membership event on every node (measurements).
+  using MemberObserver =
+      std::function<void(int64_t now_us, int observer, const core::MemberEvent& event)>;
+  void ObserveMembers(MemberObserver observer) { member_observer_ = std::move(observer); }
+  // The gossip view of `node` (nullptr when gossip is off or the node is down).
+  const core::Gossip* GossipOf(int node) const;
+
  private:
   struct Node;
   struct Client;
@@ -90,7 +101,10 @@ class Simulation {
   void Push(Event event);
   void Process(Event& event);
   void Deliver(Event& event);
+  bool HeldBackBySlowness(const Node& node, Event& event);
+  void SendDatagram(const Node& from, int to, const core::Envelope& envelope);
   void AfterCore(Node& node, core::Effects& fx);
+  void StartNode(Node& node, core::StartMode mode);
   void Reschedule(Node& node);
   void ApplyAction(const Action& action);
   void Quiet();
@@ -103,6 +117,11 @@ class Simulation {
   void Say(const Args&... args);
   void Hash(uint64_t value);
   void HashBytes(absl::string_view bytes);
+
+  // membership.cc: gossip on every node.
+  void StartGossip(Node& node);
+  void AfterGossip(Node& node, core::GossipEffects& fx);
+  void DeliverGossip(Node& node, const core::Envelope& envelope);
 
   // workload.cc: the clients and the fenced store.
   void StartClients(Node& node);
@@ -124,6 +143,8 @@ class Simulation {
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::unique_ptr<Client>> clients_;
   absl::btree_map<core::NodeId, int> index_of_;
+  absl::btree_map<std::string, int> index_of_address_;
+  MemberObserver member_observer_;
   Network network_;
   NetParams net_;
   FencedStore store_;

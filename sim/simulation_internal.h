@@ -11,6 +11,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
 #include "lib/core/lease_node.h"
+#include "lib/core/membership/gossip.h"
 #include "sim/simulation.h"
 
 namespace lockmesh::sim {
@@ -35,6 +36,7 @@ struct Simulation::Event {
   int32_t node = 0;
   int32_t index = 0;  // action, client, datagram or write slot
   EventKind kind = EventKind::kTick;
+  bool delayed = false;  // already held back once by a slow (CPU-starved) node
   // Earliest first; ties in the order they were scheduled.
   bool operator>(const Event& o) const { return at != o.at ? at > o.at : seq > o.seq; }
 };
@@ -86,6 +88,9 @@ struct Simulation::Node {
   uint64_t incarnation = 1;
   std::unique_ptr<core::Rng> rng;
   std::unique_ptr<core::LeaseNode> core;
+  std::unique_ptr<core::Gossip> gossip;  // when the scenario runs gossip
+  bool start_late = false;                // down until a `start` fault
+  int64_t slow_us = 0;                    // each input handled this much later
   uint64_t tick_gen = 0;
   int64_t tick_at = -1;
   absl::btree_map<uint64_t, int> client_of_request;

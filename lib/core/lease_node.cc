@@ -6,6 +6,18 @@
 
 namespace lockmesh::core {
 
+absl::string_view LeaseEventKindName(LeaseEvent::Kind kind) {
+  switch (kind) {
+    case LeaseEvent::Kind::kGranted: return "granted";
+    case LeaseEvent::Kind::kRenewed: return "renewed";
+    case LeaseEvent::Kind::kRenewFailed: return "renew-failed";
+    case LeaseEvent::Kind::kReleased: return "released";
+    case LeaseEvent::Kind::kExpired: return "expired";
+    case LeaseEvent::Kind::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
 // Routes a half's output: to ourselves through the local queue, to peers into
 // the effects with a stamped envelope.
 class LeaseNode::Router final : public Outbox {
@@ -66,6 +78,13 @@ void LeaseNode::Dispatch(NodeId from, const MessageBody& body, Now now, Router& 
     void operator()(const AcquireReplyMsg& m) { n.proposer_.OnAcquireReply(from, m, now, out); }
     void operator()(const RenewReplyMsg& m) { n.proposer_.OnRenewReply(from, m, now, out); }
     void operator()(const ReleaseNoticeMsg& m) { n.proposer_.OnReleaseNotice(from, m, now, out); }
+    // Membership messages belong to Gossip; OnMessage filters them out before this.
+    void operator()(const PingMsg&) { ++n.stats_.ignored_gossip; }
+    void operator()(const PingReqMsg&) { ++n.stats_.ignored_gossip; }
+    void operator()(const AckMsg&) { ++n.stats_.ignored_gossip; }
+    void operator()(const NackMsg&) { ++n.stats_.ignored_gossip; }
+    void operator()(const GossipMsg&) { ++n.stats_.ignored_gossip; }
+    void operator()(const PushPullMsg&) { ++n.stats_.ignored_gossip; }
   };
   std::visit(Visitor{*this, from, now, out}, body);
 }
@@ -80,6 +99,12 @@ void LeaseNode::DrainLocal(Now now, Router& out) {
 
 void LeaseNode::OnMessage(const Envelope& message, Now now, Effects& fx) {
   ++stats_.messages_in;
+  if (IsGossipMessage(message.body)) {
+    // Checked first so that it is not miscounted as a voter-set mismatch (gossip
+    // envelopes carry no voter-set hash).
+    ++stats_.ignored_gossip;
+    return;
+  }
   if (message.to != config_.self || message.from == config_.self) {
     ++stats_.dropped_misaddressed;
     return;

@@ -50,6 +50,7 @@ struct NodeStats {
   uint64_t dropped_voter_set_mismatch = 0;
   uint64_t dropped_misaddressed = 0;
   uint64_t dropped_not_voter = 0;
+  uint64_t ignored_gossip = 0;  // membership messages belong to Gossip, not here
 };
 
 class LeaseNode {
@@ -64,6 +65,11 @@ class LeaseNode {
                                    Effects& fx);
   absl::Status Renew(uint64_t request, int64_t duration_us, Now now, Effects& fx);
   absl::Status Release(uint64_t request, Now now, Effects& fx);
+
+  // Membership's liveness view, a hint for whom to ask first (see Proposer).
+  void SetLivenessHint(std::function<bool(NodeId)> looks_alive) {
+    proposer_.SetLivenessHint(std::move(looks_alive));
+  }
 
   // Monotonic time at which OnTick() is next needed; INT64_MAX when idle.
   int64_t NextTickUs() const;

@@ -1,6 +1,6 @@
 // File: limits.h
 //
-// Every bound of the lease core in one place. A table, queue or message that is
+// Every bound of the core (leases and membership) in one place. A table, queue or message that is
 // not bounded here is a bug. Names carry their units.
 #pragma once
 
@@ -36,8 +36,57 @@ inline constexpr int64_t kRhoPpmMax = 100'000;
 // The wire format's datagram budget.
 inline constexpr std::size_t kDatagramBytesMax = 1400;
 
-// Cap'n Proto reader limits: a lease message is a few hundred bytes.
+// Cap'n Proto reader limits: a lease message is a few hundred bytes; a full
+// gossip datagram is at most a few hundred words (the codec refuses to encode
+// more than this many words, so whatever it sends is readable).
 inline constexpr uint64_t kWireTraversalWordsMax = 1024;
 inline constexpr int kWireNestingMax = 8;
+
+// ---------------------------------------------------------------------------
+// Membership (lib/core/membership). The byte bounds are chosen so that one
+// member of the largest allowed size still fits one datagram with any gossip
+// message around it (lib/core/membership/wire_budget.cc asserts this).
+
+// Members one node tracks, itself and dead or left ones included.
+inline constexpr std::size_t kMembersMax = 4096;
+
+// A member's name (its NodeId is the name's hash) and its advertised address.
+inline constexpr std::size_t kMemberNameBytesMax = 64;
+inline constexpr std::size_t kMemberAddressBytesMax = 64;
+
+// User tags per member: count, key and value sizes, and all keys and values
+// together.
+inline constexpr std::size_t kMemberTagsMax = 16;
+inline constexpr std::size_t kMemberTagKeyBytesMax = 32;
+inline constexpr std::size_t kMemberTagValueBytesMax = 128;
+inline constexpr std::size_t kMemberTagsBytesMax = 512;
+
+// Member updates one gossip message carries (piggybacked or push-pull entries).
+// The datagram budget usually binds first (~20 small updates).
+inline constexpr std::size_t kGossipUpdatesPerMessageMax = 64;
+
+// Incarnations above this are refused as malformed, so a refutation (which
+// needs incarnation + 1) can never overflow.
+inline constexpr uint64_t kIncarnationMax = uint64_t{1} << 62;
+
+// Seed addresses one Join() call takes.
+inline constexpr std::size_t kJoinSeedsMax = 16;
+
+// Probes a node runs on behalf of others (ping-req) at once; more are dropped.
+inline constexpr std::size_t kIndirectProbesMax = 128;
+
+// Configuration bounds: indirect probers per failed probe, gossip fan-out,
+// the Lifeguard awareness multiplier, and the multipliers of the timeouts.
+inline constexpr int kIndirectChecksMax = 16;
+inline constexpr int kGossipNodesMax = 16;
+inline constexpr int kAwarenessMultiplierMax = 64;
+inline constexpr int kSuspicionMultMax = 32;
+inline constexpr int kRetransmitMultMax = 32;
+
+// Gossip timing bounds accepted by any configuration.
+inline constexpr int64_t kGossipPeriodUsMin = 1'000;                 // 1 ms
+inline constexpr int64_t kGossipPeriodUsMax = 600'000'000;           // 10 min
+inline constexpr int64_t kPushPullIntervalUsMax = 86'400'000'000;    // 1 day
+inline constexpr int64_t kDeadRetentionUsMax = 7 * 86'400'000'000;   // 1 week
 
 }  // namespace lockmesh::core

@@ -20,14 +20,28 @@ absl::string_view RefuseReasonName(RefuseReason reason) {
 }
 
 absl::string_view MessageKindName(std::size_t index) {
-  static constexpr absl::string_view kNames[] = {"acquire", "acquire-reply", "renew",
-                                                "renew-reply", "release", "release-notice"};
+  static constexpr absl::string_view kNames[] = {
+      "acquire", "acquire-reply", "renew", "renew-reply", "release", "release-notice",
+      "ping",    "ping-req",      "ack",   "nack",        "gossip",  "push-pull"};
   static_assert(std::size(kNames) == kMessageKindCount);
   return index < std::size(kNames) ? kNames[index] : "unknown";
 }
 
+bool IsGossipMessage(const MessageBody& body) {
+  return std::visit([]<typename T>(const T&) { return GossipBody<T>; }, body);
+}
+
 const std::string& ResourceOf(const MessageBody& body) {
-  return std::visit([](const auto& m) -> const std::string& { return m.resource; }, body);
+  static const std::string kNone;
+  return std::visit(
+      []<typename T>(const T& m) -> const std::string& {
+        if constexpr (GossipBody<T>) {
+          return kNone;
+        } else {
+          return m.resource;
+        }
+      },
+      body);
 }
 
 }  // namespace lockmesh::core
@@ -60,6 +74,38 @@ std::string DescribeMessage(const MessageBody& body) {
     }
     std::string operator()(const ReleaseNoticeMsg& m) {
       return absl::StrFormat("notice '%s' free (ballot %d ended)", m.resource, m.ballot);
+    }
+    std::string operator()(const PingMsg& m) {
+      return absl::StrCat("ping seq ", m.seq, Updates(m.updates));
+    }
+    std::string operator()(const PingReqMsg& m) {
+      return absl::StrFormat("ping-req seq %d target %x%s%s", m.seq, m.target,
+                             m.nack ? " (nack)" : "", Updates(m.updates));
+    }
+    std::string operator()(const AckMsg& m) {
+      return absl::StrCat("ack seq ", m.seq, Updates(m.updates));
+    }
+    std::string operator()(const NackMsg& m) {
+      return absl::StrCat("nack seq ", m.seq, Updates(m.updates));
+    }
+    std::string operator()(const GossipMsg& m) {
+      return absl::StrCat("gossip", Updates(m.updates));
+    }
+    std::string operator()(const PushPullMsg& m) {
+      return absl::StrFormat("push-pull%s%s %d/%d, %d members", m.join ? " join" : "",
+                             m.reply ? " reply" : "", m.chunk_index + 1, m.chunk_count,
+                             m.members.size());
+    }
+    // The first few updates: enough to follow a trace, short enough to read.
+    static std::string Updates(const std::vector<MemberUpdate>& updates) {
+      constexpr std::size_t kShown = 4;
+      if (updates.empty()) return "";
+      std::string out = " [";
+      for (std::size_t i = 0; i < updates.size() && i < kShown; ++i) {
+        absl::StrAppend(&out, i == 0 ? "" : ", ", DescribeUpdate(updates[i]));
+      }
+      if (updates.size() > kShown) absl::StrAppend(&out, ", +", updates.size() - kShown);
+      return out + "]";
     }
   };
   return std::visit(Visitor{}, body);

@@ -4,13 +4,25 @@
 // Proto bytes and back; the core never sees bytes. Every message travels in an
 // Envelope that carries the sender's identity, incarnation and HLC stamp, and
 // the hash of the voter set the sender was configured with.
+//
+// Two families share the Envelope: lease messages (LeaseNode) and membership
+// messages (Gossip, lib/core/membership). Each engine ignores the other's.
+//
+//   Envelope env{.from = a, .to = b, .body = AcquireMsg{...}};
+//   if (IsGossipMessage(env.body)) gossip.OnMessage(env, now, gfx);
+//   else lease_node.OnMessage(env, now, lfx);
+//
+// Plain values; thread-compatible.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <variant>
+#include <vector>
 
+#include "absl/strings/string_view.h"
+#include "lib/core/membership/member.h"
 #include "lib/core/types.h"
 
 namespace lockmesh::core {
@@ -91,25 +103,107 @@ struct ReleaseNoticeMsg {
   friend bool operator==(const ReleaseNoticeMsg&, const ReleaseNoticeMsg&) = default;
 };
 
-using MessageBody = std::variant<AcquireMsg, AcquireReplyMsg, RenewMsg, RenewReplyMsg, ReleaseMsg,
-                                 ReleaseNoticeMsg>;
+// ---------------------------------------------------------------------------
+// Membership (SWIM with Lifeguard; lib/core/membership/gossip.h). Every message
+// but PushPull carries piggybacked member updates, least-sent first; the sender
+// keeps each encoded message within kDatagramBytesMax.
+
+// A direct probe. The receiver answers Ack{seq} to `source_address`. A probe to a
+// suspect carries that suspicion first among its updates so it can refute at once.
+struct PingMsg {
+  uint32_t seq = 0;
+  std::string source_address;
+  std::vector<MemberUpdate> updates;
+  friend bool operator==(const PingMsg&, const PingMsg&) = default;
+};
+
+// "Probe `target` for me": the receiver pings the target and relays its Ack{seq} to
+// the requester at `source_address`, or sends Nack{seq} there if `nack` and the
+// target stays silent for GossipConfig::RelayTimeoutUs() (Lifeguard).
+struct PingReqMsg {
+  uint32_t seq = 0;
+  NodeId target = 0;
+  std::string target_address;
+  std::string source_address;
+  bool nack = false;
+  std::vector<MemberUpdate> updates;
+  friend bool operator==(const PingReqMsg&, const PingReqMsg&) = default;
+};
+
+struct AckMsg {
+  uint32_t seq = 0;
+  std::vector<MemberUpdate> updates;
+  friend bool operator==(const AckMsg&, const AckMsg&) = default;
+};
+
+// An indirect prober heard nothing from the target: evidence that the requester
+// itself is healthy (its own probes get through to the prober).
+struct NackMsg {
+  uint32_t seq = 0;
+  std::vector<MemberUpdate> updates;
+  friend bool operator==(const NackMsg&, const NackMsg&) = default;
+};
+
+// Updates only, sent every gossip interval to a few random members.
+struct GossipMsg {
+  std::vector<MemberUpdate> updates;
+  friend bool operator==(const GossipMsg&, const GossipMsg&) = default;
+};
+
+// One datagram of a full-state exchange (anti-entropy, and how a joiner learns
+// the membership). The state is split into `chunk_count` chunks; each stands
+// alone, so lost chunks cost only their own entries. A request (`reply` false)
+// is answered with the receiver's full state when its chunk 0 arrives. A join
+// request may be addressed by address only (Envelope::to == 0).
+struct PushPullMsg {
+  bool join = false;
+  bool reply = false;
+  uint16_t chunk_index = 0;
+  uint16_t chunk_count = 1;
+  std::vector<MemberUpdate> members;
+  friend bool operator==(const PushPullMsg&, const PushPullMsg&) = default;
+};
+
+// New alternatives go at the end: the index is the message kind in stats.
+using MessageBody =
+    std::variant<AcquireMsg, AcquireReplyMsg, RenewMsg, RenewReplyMsg, ReleaseMsg, ReleaseNoticeMsg,
+                 PingMsg, PingReqMsg, AckMsg, NackMsg, GossipMsg, PushPullMsg>;
 inline constexpr int kMessageKindCount = std::variant_size_v<MessageBody>;
 absl::string_view MessageKindName(std::size_t index);
+
+// The membership alternatives of MessageBody.
+template <typename T>
+concept GossipBody =
+    std::same_as<T, PingMsg> || std::same_as<T, PingReqMsg> || std::same_as<T, AckMsg> ||
+    std::same_as<T, NackMsg> || std::same_as<T, GossipMsg> || std::same_as<T, PushPullMsg>;
+
+// True for the membership messages (handled by Gossip, ignored by LeaseNode).
+bool IsGossipMessage(const MessageBody& body);
 
 struct Envelope {
   NodeId from = 0;
   uint64_t from_incarnation = 0;
-  NodeId to = 0;
+  NodeId to = 0;                // 0 only for an address-only gossip join (PushPullMsg)
   uint64_t hlc = 0;             // sender's HLC when it sent
-  uint64_t voter_set_hash = 0;  // must equal the receiver's
+  uint64_t voter_set_hash = 0;  // must equal the receiver's (lease messages; 0 in gossip)
   MessageBody body;
   friend bool operator==(const Envelope&, const Envelope&) = default;
+};
+
+// An envelope and the address to send it to. Gossip addresses its peers by the
+// address they advertise (MemberInfo::address), because a joiner knows only its
+// seeds' addresses, not their NodeIds; `to_address` is routing for the driver and
+// is never encoded. `envelope.to` is the receiver's NodeId when known, else 0.
+struct Outgoing {
+  std::string to_address;
+  Envelope envelope;
+  friend bool operator==(const Outgoing&, const Outgoing&) = default;
 };
 
 // One line describing a message, for traces.
 std::string DescribeMessage(const MessageBody& body);
 
-// The resource name of any lease message.
+// The resource name of any lease message; empty for membership messages.
 const std::string& ResourceOf(const MessageBody& body);
 
 }  // namespace lockmesh::core

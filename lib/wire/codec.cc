@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include <capnp/message.h>
 #include <capnp/serialize-packed.h>
@@ -16,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "lib/core/limits.h"
 #include "lockmesh.capnp.h"
 
@@ -42,16 +44,27 @@ static_assert(static_cast<int>(schema::RefuseReason::BAD_REQUEST) ==
               static_cast<int>(core::RefuseReason::kBadRequest));
 static_assert(static_cast<int>(schema::RefuseReason::NOT_VOTER) ==
               static_cast<int>(core::RefuseReason::kNotVoter));
-static_assert(core::kMessageKindCount == 6, "add the new message kind to the schema and codec");
+static_assert(core::kMemberStateCount == 4);
+static_assert(static_cast<int>(schema::MemberState::ALIVE) ==
+              static_cast<int>(core::MemberState::kAlive));
+static_assert(static_cast<int>(schema::MemberState::SUSPECT) ==
+              static_cast<int>(core::MemberState::kSuspect));
+static_assert(static_cast<int>(schema::MemberState::DEAD) ==
+              static_cast<int>(core::MemberState::kDead));
+static_assert(static_cast<int>(schema::MemberState::LEFT) ==
+              static_cast<int>(core::MemberState::kLeft));
+static_assert(core::kMessageKindCount == 12, "add the new message kind to the schema and codec");
 
-// The largest lease message (an AcquireReply with a 256-byte name) is about 50 words, so one
-// first segment of this size holds every message and Encode never allocates a second one.
-constexpr std::size_t kFirstSegmentWords = 64;
+// Encode refuses messages over the reader's traversal limit, so a first segment of that size
+// holds every message it produces in one segment: it never allocates a second one, and the
+// size bounds of lib/core/membership/wire_budget.h (which assume one segment) hold.
+constexpr std::size_t kFirstSegmentWords = core::kWireTraversalWordsMax;
 
 // Packing never takes more than 10 bytes per word (tag, 8 bytes, run count). The scratch
-// buffer is sized far above any lease message, so Encode packs without allocating.
+// buffer holds the packing of the largest message Encode accepts, so it packs without
+// allocating.
 constexpr std::size_t kPackedBytesPerWordMax = 10;
-constexpr std::size_t kEncodeScratchBytes = 4096;
+constexpr std::size_t kEncodeScratchBytes = kPackedBytesPerWordMax * (kFirstSegmentWords + 1);
 
 // A datagram of kDatagramBytesMax packed bytes can unpack to ~1.4 MB of zero runs. Refuse to
 // unpack more than this; legitimate messages are ~50 words. The bound is twice the traversal
@@ -153,10 +166,131 @@ void Fill(Body::Builder body, const core::ReleaseNoticeMsg& m) {
   out.setBallot(m.ballot);
 }
 
+// ---------------------------------------------------------------------------------------
+// Membership messages. Empty Data fields and empty lists stay null pointers (smallest).
+
+void SetBytes(std::string_view in, auto setter) {
+  if (!in.empty()) setter(AsBytes(in));
+}
+
+void FillUpdates(const std::vector<core::MemberUpdate>& in,
+                 capnp::List<schema::MemberUpdate>::Builder out) {
+  for (unsigned i = 0; i < in.size(); ++i) {
+    const core::MemberUpdate& u = in[i];
+    auto b = out[i];
+    b.setNode(u.node);
+    b.setIncarnation(u.incarnation);
+    b.setFrom(u.from);
+    b.setState(static_cast<schema::MemberState>(u.state));
+    b.setVoter(u.info.voter);
+    SetBytes(u.info.name, [&](auto bytes) { b.setName(bytes); });
+    SetBytes(u.info.address, [&](auto bytes) { b.setAddress(bytes); });
+    if (u.info.tags.empty()) continue;
+    auto tags = b.initTags(static_cast<unsigned>(u.info.tags.size()));
+    unsigned j = 0;
+    for (const auto& [key, value] : u.info.tags) {
+      auto tag = tags[j++];
+      SetBytes(key, [&](auto bytes) { tag.setKey(bytes); });
+      SetBytes(value, [&](auto bytes) { tag.setValue(bytes); });
+    }
+  }
+}
+
+template <typename Builder>
+void FillUpdatesOf(Builder out, const std::vector<core::MemberUpdate>& updates) {
+  if (!updates.empty())
+    FillUpdates(updates, out.initUpdates(static_cast<unsigned>(updates.size())));
+}
+
+void Fill(Body::Builder body, const core::PingMsg& m) {
+  auto out = body.initPing();
+  out.setSeq(m.seq);
+  SetBytes(m.source_address, [&](auto bytes) { out.setSourceAddress(bytes); });
+  FillUpdatesOf(out, m.updates);
+}
+
+void Fill(Body::Builder body, const core::PingReqMsg& m) {
+  auto out = body.initPingReq();
+  out.setSeq(m.seq);
+  out.setNack(m.nack);
+  out.setTarget(m.target);
+  SetBytes(m.target_address, [&](auto bytes) { out.setTargetAddress(bytes); });
+  SetBytes(m.source_address, [&](auto bytes) { out.setSourceAddress(bytes); });
+  FillUpdatesOf(out, m.updates);
+}
+
+void Fill(Body::Builder body, const core::AckMsg& m) {
+  auto out = body.initAck();
+  out.setSeq(m.seq);
+  FillUpdatesOf(out, m.updates);
+}
+
+void Fill(Body::Builder body, const core::NackMsg& m) {
+  auto out = body.initNack();
+  out.setSeq(m.seq);
+  FillUpdatesOf(out, m.updates);
+}
+
+void Fill(Body::Builder body, const core::GossipMsg& m) {
+  FillUpdatesOf(body.initGossip(), m.updates);
+}
+
+void Fill(Body::Builder body, const core::PushPullMsg& m) {
+  auto out = body.initPushPull();
+  out.setJoin(m.join);
+  out.setReply(m.reply);
+  out.setChunkIndex(m.chunk_index);
+  out.setChunkCount(m.chunk_count);
+  if (!m.members.empty()) {
+    FillUpdates(m.members, out.initMembers(static_cast<unsigned>(m.members.size())));
+  }
+}
+
+absl::Status CheckAddress(absl::string_view what, std::string_view address) {
+  if (address.size() > core::kMemberAddressBytesMax) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " is ", address.size(),
+                                                   " bytes, more than the limit of ",
+                                                   core::kMemberAddressBytesMax));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckUpdates(const std::vector<core::MemberUpdate>& updates) {
+  if (updates.size() > core::kGossipUpdatesPerMessageMax) {
+    return absl::InvalidArgumentError(absl::StrCat(updates.size(),
+                                                   " member updates, more than the limit of ",
+                                                   core::kGossipUpdatesPerMessageMax));
+  }
+  for (const core::MemberUpdate& u : updates) {
+    if (absl::Status s = core::CheckMemberUpdateBounds(u); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// The codec checks bounds only (sizes, counts, enums); what the fields mean is the
+// gossip core's to judge, update by update.
+absl::Status CheckGossip(const core::MessageBody& body) {
+  if (const auto* m = std::get_if<core::PingMsg>(&body)) {
+    if (absl::Status s = CheckAddress("source address", m->source_address); !s.ok()) return s;
+    return CheckUpdates(m->updates);
+  }
+  if (const auto* m = std::get_if<core::PingReqMsg>(&body)) {
+    if (absl::Status s = CheckAddress("source address", m->source_address); !s.ok()) return s;
+    if (absl::Status s = CheckAddress("target address", m->target_address); !s.ok()) return s;
+    return CheckUpdates(m->updates);
+  }
+  if (const auto* m = std::get_if<core::AckMsg>(&body)) return CheckUpdates(m->updates);
+  if (const auto* m = std::get_if<core::NackMsg>(&body)) return CheckUpdates(m->updates);
+  if (const auto* m = std::get_if<core::GossipMsg>(&body)) return CheckUpdates(m->updates);
+  if (const auto* m = std::get_if<core::PushPullMsg>(&body)) return CheckUpdates(m->members);
+  return absl::OkStatus();
+}
+
 // Validates what Decode would refuse, so a bad message fails at its sender, not silently at
 // every receiver.
 absl::Status CheckBody(const core::MessageBody& body) {
   if (body.valueless_by_exception()) return absl::InvalidArgumentError("envelope has no body");
+  if (core::IsGossipMessage(body)) return CheckGossip(body);
   if (absl::Status s = CheckResource(core::ResourceOf(body)); !s.ok()) return s;
   if (const auto* m = std::get_if<core::AcquireReplyMsg>(&body)) return CheckReason(m->reason);
   if (const auto* m = std::get_if<core::RenewReplyMsg>(&body)) return CheckReason(m->reason);
@@ -175,9 +309,11 @@ absl::StatusOr<std::string> EncodeUnchecked(const core::Envelope& env) {
   std::visit([&](const auto& m) { Fill(root.getBody(), m); }, env.body);
 
   const std::size_t words = capnp::computeSerializedSizeInWords(message);
-  if (words * kPackedBytesPerWordMax > tls_packed.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("message of ", words, " words is too large to encode"));
+  // Decode's traversal limit would refuse more; the scratch buffer is sized for this.
+  if (words > core::kWireTraversalWordsMax || words * kPackedBytesPerWordMax > tls_packed.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("message of ", words,
+                                                   " words is too large to encode (limit ",
+                                                   core::kWireTraversalWordsMax, ")"));
   }
   kj::ArrayOutputStream stream(kj::arrayPtr(tls_packed.data(), tls_packed.size()));
   capnp::writePackedMessage(stream, message);
@@ -212,6 +348,109 @@ absl::Status GetReason(schema::RefuseReason in, core::RefuseReason* out) {
   }
   *out = static_cast<core::RefuseReason>(raw);
   return absl::OkStatus();
+}
+
+std::string GetBytes(capnp::Data::Reader in) {
+  return std::string(reinterpret_cast<const char*>(in.begin()), in.size());
+}
+
+// Each pointer is read once: the traversal limit counts every read.
+absl::Status GetUpdates(capnp::List<schema::MemberUpdate>::Reader in,
+                        std::vector<core::MemberUpdate>* out) {
+  if (in.size() > core::kGossipUpdatesPerMessageMax) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        in.size(), " member updates, more than the limit of ", core::kGossipUpdatesPerMessageMax));
+  }
+  out->reserve(in.size());
+  for (auto u : in) {
+    core::MemberUpdate update;
+    update.node = u.getNode();
+    update.incarnation = u.getIncarnation();
+    update.from = u.getFrom();
+    const auto raw_state = static_cast<uint16_t>(u.getState());
+    if (raw_state >= core::kMemberStateCount) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown member state ", raw_state));
+    }
+    update.state = static_cast<core::MemberState>(raw_state);
+    update.info.voter = u.getVoter();
+    update.info.name = GetBytes(u.getName());
+    update.info.address = GetBytes(u.getAddress());
+    auto tags = u.getTags();
+    if (tags.size() > core::kMemberTagsMax) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(tags.size(), " tags, more than the limit of ", core::kMemberTagsMax));
+    }
+    for (auto tag : tags) {
+      if (!update.info.tags.emplace(GetBytes(tag.getKey()), GetBytes(tag.getValue())).second) {
+        return absl::InvalidArgumentError("duplicate tag key");
+      }
+    }
+    if (absl::Status s = core::CheckMemberUpdateBounds(update); !s.ok()) return s;
+    out->push_back(std::move(update));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<core::MessageBody> ReadGossip(Body::Reader body) {
+  switch (body.which()) {
+    case Body::PING: {
+      auto in = body.getPing();
+      core::PingMsg m;
+      m.seq = in.getSeq();
+      m.source_address = GetBytes(in.getSourceAddress());
+      if (absl::Status s = CheckAddress("source address", m.source_address); !s.ok()) return s;
+      if (absl::Status s = GetUpdates(in.getUpdates(), &m.updates); !s.ok()) return s;
+      return m;
+    }
+    case Body::PING_REQ: {
+      auto in = body.getPingReq();
+      core::PingReqMsg m;
+      m.seq = in.getSeq();
+      m.nack = in.getNack();
+      m.target = in.getTarget();
+      m.target_address = GetBytes(in.getTargetAddress());
+      m.source_address = GetBytes(in.getSourceAddress());
+      if (absl::Status s = CheckAddress("target address", m.target_address); !s.ok()) return s;
+      if (absl::Status s = CheckAddress("source address", m.source_address); !s.ok()) return s;
+      if (absl::Status s = GetUpdates(in.getUpdates(), &m.updates); !s.ok()) return s;
+      return m;
+    }
+    case Body::ACK: {
+      auto in = body.getAck();
+      core::AckMsg m;
+      m.seq = in.getSeq();
+      if (absl::Status s = GetUpdates(in.getUpdates(), &m.updates); !s.ok()) return s;
+      return m;
+    }
+    case Body::NACK: {
+      auto in = body.getNack();
+      core::NackMsg m;
+      m.seq = in.getSeq();
+      if (absl::Status s = GetUpdates(in.getUpdates(), &m.updates); !s.ok()) return s;
+      return m;
+    }
+    case Body::GOSSIP: {
+      core::GossipMsg m;
+      if (absl::Status s = GetUpdates(body.getGossip().getUpdates(), &m.updates); !s.ok()) {
+        return s;
+      }
+      return m;
+    }
+    case Body::PUSH_PULL: {
+      auto in = body.getPushPull();
+      core::PushPullMsg m;
+      m.join = in.getJoin();
+      m.reply = in.getReply();
+      m.chunk_index = in.getChunkIndex();
+      m.chunk_count = in.getChunkCount();
+      if (absl::Status s = GetUpdates(in.getMembers(), &m.members); !s.ok()) return s;
+      return m;
+    }
+    default:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown message kind (union tag ", static_cast<int>(body.which()), ")"));
 }
 
 absl::StatusOr<core::MessageBody> ReadBody(Body::Reader body) {
@@ -274,10 +513,11 @@ absl::StatusOr<core::MessageBody> ReadBody(Body::Reader body) {
       m.ballot = in.getBallot();
       return m;
     }
+    default:
+      break;
   }
-  // A newer sender's message kind (e.g. gossip before this build knows it), or corruption.
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown message kind (union tag ", static_cast<int>(body.which()), ")"));
+  // A membership message, a newer sender's message kind, or corruption.
+  return ReadGossip(body);
 }
 
 absl::StatusOr<core::Envelope> DecodeUnchecked(std::string_view bytes) {

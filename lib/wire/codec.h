@@ -20,7 +20,9 @@
 //
 // Error codes of Decode, so a caller can tell the cases apart in its counters:
 //   kInvalidArgument  empty or oversized input, or a well-formed message with bad content
-//                     (unknown message kind, unknown refuse reason, bad resource name);
+//                     (unknown message kind, refuse reason or member state, bad resource
+//                     name, member fields over the bounds of core/limits.h, too many
+//                     updates, duplicate tag keys);
 //   kDataLoss         bytes that are not one well-formed Cap'n Proto message (truncated,
 //                     corrupt pointers, trailing bytes, over the traversal limits);
 //   kUnimplemented    a well-formed envelope of a protocol version this build does not speak.
@@ -38,8 +40,12 @@ namespace lockmesh::wire {
 
 // Packed Cap'n Proto bytes of `env`, stamped with core::kProtocolVersion (the caller does
 // not set a version). InvalidArgument if the resource name is empty or longer than
-// core::kResourceBytesMax, a refuse reason is out of range, or the result would exceed
-// core::kDatagramBytesMax: Decode would refuse such a message, so Encode refuses it first.
+// core::kResourceBytesMax, a refuse reason is out of range, a membership message breaks the
+// bounds of core/limits.h (addresses, names, tags, updates per message), or the result would
+// exceed core::kDatagramBytesMax bytes or core::kWireTraversalWordsMax words: Decode would
+// refuse such a message, so Encode refuses it first. Membership messages are checked for
+// bounds only; what their fields mean is the gossip core's to judge. (Outgoing::to_address
+// is routing for the sender and is not part of the envelope.)
 absl::StatusOr<std::string> Encode(const core::Envelope& env);
 
 // The envelope in `bytes` (exactly one packed message, nothing after it). See the file

@@ -77,6 +77,76 @@ struct ReleaseNotice {
   ballot @1 :UInt64;  # the lease that ended
 }
 
+# ---------------------------------------------------------------------------------------
+# Membership (lib/core/membership). Names, addresses and tag keys/values are bytes (Data), with
+# the bounds of lib/core/limits.h; lib/core/membership/wire_budget.cc bounds the packed size of
+# every struct below, so a change here must be mirrored there (tests/wire/codec_test.cc checks).
+
+# Same order and values as core::MemberState.
+enum MemberState {
+  alive @0;
+  suspect @1;
+  dead @2;
+  left @3;
+}
+
+struct Tag {
+  key @0 :Data;
+  value @1 :Data;
+}
+
+# One member's state as the sender knows it: a piggybacked update or a push-pull entry.
+# `from` is who declared a suspicion or death; name/address/voter/tags are empty in
+# suspect/dead/left updates that ride on probe traffic.
+struct MemberUpdate {
+  node @0 :UInt64;
+  incarnation @1 :UInt64;
+  from @2 :UInt64;
+  state @3 :MemberState;
+  voter @4 :Bool;
+  name @5 :Data;
+  address @6 :Data;
+  tags @7 :List(Tag);
+}
+
+struct Ping {
+  seq @0 :UInt32;
+  sourceAddress @1 :Data;  # where the ack goes
+  updates @2 :List(MemberUpdate);
+}
+
+struct PingReq {
+  seq @0 :UInt32;
+  nack @1 :Bool;           # the requester wants a nack if the target stays silent
+  target @2 :UInt64;
+  targetAddress @3 :Data;
+  sourceAddress @4 :Data;  # the requester's address
+  updates @5 :List(MemberUpdate);
+}
+
+struct Ack {
+  seq @0 :UInt32;
+  updates @1 :List(MemberUpdate);
+}
+
+struct Nack {
+  seq @0 :UInt32;
+  updates @1 :List(MemberUpdate);
+}
+
+struct Gossip {
+  updates @0 :List(MemberUpdate);
+}
+
+# One datagram of a full-state exchange; every chunk stands alone.
+struct PushPull {
+  join @0 :Bool;
+  reply @1 :Bool;
+  chunkIndex @2 :UInt16;
+  chunkCount @3 :UInt16;
+  members @4 :List(MemberUpdate);
+}
+
 struct Envelope {
   version @0 :UInt16;          # core::kProtocolVersion of the sender
   from @1 :UInt64;             # sender's NodeId
@@ -85,10 +155,9 @@ struct Envelope {
   hlc @4 :UInt64;              # sender's HLC when it sent
   voterSetHash @5 :UInt64;     # must equal the receiver's
 
-  # Exactly one message per envelope. Gossip (membership) messages will be added here as
-  # further union members with ordinals @12 and up (ping, ack, ping-req, suspect/alive/dead
-  # updates, push-pull); lease ordinals stay fixed. A reader that meets a tag it does not
-  # know drops the envelope.
+  # Exactly one message per envelope. Lease messages are @6..@11, membership (gossip)
+  # messages @12..@17; ordinals stay fixed. A reader that meets a tag it does not know drops
+  # the envelope.
   body :union {
     acquire @6 :Acquire;
     acquireReply @7 :AcquireReply;
@@ -96,5 +165,11 @@ struct Envelope {
     renewReply @9 :RenewReply;
     release @10 :Release;
     releaseNotice @11 :ReleaseNotice;
+    ping @12 :Ping;
+    pingReq @13 :PingReq;
+    ack @14 :Ack;
+    nack @15 :Nack;
+    gossip @16 :Gossip;
+    pushPull @17 :PushPull;
   }
 }

@@ -1,9 +1,11 @@
-// Tests for lib/wire/codec.h: every lease message survives a round trip with edge values, and
-// every kind of bad input (empty, garbage, truncated, bit-flipped, oversized, wrong version,
-// unknown kind or enum, bad name, over the reader limits, trailing bytes) gets an error status,
-// never a crash or an exception.
+// Tests for lib/wire/codec.h: every lease and membership message survives a round trip with
+// edge values, and every kind of bad input (empty, garbage, truncated, bit-flipped, oversized,
+// wrong version, unknown kind or enum, bad name, member fields over their bounds, over the
+// reader limits, trailing bytes) gets an error status, never a crash or an exception. The size
+// bounds of lib/core/membership/wire_budget.h hold for worst-case membership messages.
 #include "lib/wire/codec.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <iostream>
 #include <limits>
@@ -20,7 +22,9 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/core/config.h"
 #include "lib/core/limits.h"
+#include "lib/core/membership/wire_budget.h"
 #include "lib/core/messages.h"
 #include "lockmesh.capnp.h"
 
@@ -68,6 +72,74 @@ core::Envelope TypicalAcquire() {
   return env;
 }
 
+// A string of `len` bytes, none zero (the worst case for packing) unless `fill` is '\0'.
+std::string Filled(std::size_t len, char fill) { return std::string(len, fill); }
+
+// The largest member update: name, address and tags at their limits, every byte non-zero,
+// tag lengths chosen so that every Data field ends with 7 bytes of padding.
+core::MemberUpdate LargestUpdate(char fill) {
+  core::MemberUpdate u;
+  u.state = core::MemberState::kSuspect;
+  u.node = kU64Max;
+  u.incarnation = core::kIncarnationMax;
+  u.from = kU64Max;
+  u.info.name = Filled(core::kMemberNameBytesMax, fill);
+  u.info.address = Filled(core::kMemberAddressBytesMax, fill);
+  u.info.voter = true;
+  std::size_t budget = core::kMemberTagsBytesMax;
+  for (std::size_t i = 0; i < core::kMemberTagsMax; ++i) {
+    std::string key = Filled(9, fill);
+    key[0] = static_cast<char>('a' + i);
+    const std::size_t value_len = std::min<std::size_t>(budget - key.size(), 17);
+    budget -= key.size() + value_len;
+    u.info.tags[key] = Filled(value_len, fill);
+  }
+  return u;
+}
+
+// A typical update: a short name and address, a node id with all 64 bits in use.
+core::MemberUpdate TypicalUpdate(int i) {
+  core::MemberUpdate u;
+  u.info.name = "node-" + std::to_string(i);
+  u.info.address = "10.0.1." + std::to_string(i % 250) + ":7946";
+  u.node = core::NodeIdFromName(u.info.name);
+  u.incarnation = static_cast<uint64_t>(i);
+  u.from = u.node;
+  return u;
+}
+
+// Every membership message kind, with edge values in every field.
+std::vector<core::Envelope> GossipEdgeEnvelopes() {
+  std::vector<core::Envelope> out;
+  std::vector<core::MemberUpdate> every_state;
+  for (int st = 0; st < core::kMemberStateCount; ++st) {
+    core::MemberUpdate u = TypicalUpdate(st);
+    u.state = static_cast<core::MemberState>(st);
+    u.info.tags = {{"zone", "eu-1"}, {"k", ""}};
+    every_state.push_back(u);
+  }
+  core::MemberUpdate bare;  // a suspicion with no info: only ids travel
+  bare.state = core::MemberState::kDead;
+  bare.node = 1;
+  bare.from = kU64Max;
+  every_state.push_back(bare);
+  const std::string max_address = Filled(core::kMemberAddressBytesMax, '\xff');
+  out.push_back(Wrap(core::PingMsg{kU32Max, max_address, every_state}));
+  out.push_back(Wrap(core::PingMsg{0, "a", {}}));
+  out.push_back(Wrap(core::PingReqMsg{kU32Max, kU64Max, max_address, max_address, true, {bare}}));
+  out.push_back(Wrap(core::PingReqMsg{0, 0, "", "", false, {}}));
+  out.push_back(Wrap(core::AckMsg{kU32Max, every_state}));
+  out.push_back(Wrap(core::AckMsg{0, {}}));
+  out.push_back(Wrap(core::NackMsg{kU32Max, {bare}}));
+  out.push_back(Wrap(core::NackMsg{0, {}}));
+  out.push_back(Wrap(core::GossipMsg{{LargestUpdate('\xff')}}));
+  out.push_back(Wrap(core::GossipMsg{{}}));
+  out.push_back(Wrap(core::PushPullMsg{true, true, 65535, 65535, every_state}));
+  out.push_back(Wrap(core::PushPullMsg{false, false, 0, 1, {LargestUpdate('x')}}));
+  out.push_back(Wrap(core::PushPullMsg{true, false, 0, 0, {}}));
+  return out;
+}
+
 // Every message kind, with edge values in every field.
 std::vector<core::Envelope> EdgeEnvelopes() {
   const core::Owner max_owner{kU64Max, kU64Max, kU64Max};
@@ -92,6 +164,7 @@ std::vector<core::Envelope> EdgeEnvelopes() {
   core::Envelope zeros;  // every envelope field zero
   zeros.body = core::ReleaseNoticeMsg{"z", 0};
   out.push_back(zeros);
+  for (core::Envelope& env : GossipEdgeEnvelopes()) out.push_back(std::move(env));
   return out;
 }
 
@@ -352,7 +425,7 @@ TEST(CodecTest, UnknownVersionIsUnimplemented) {
 }
 
 TEST(CodecTest, UnknownMessageKindIsInvalidArgument) {
-  // Union tag 12 (where gossip messages will go) gets InvalidArgument "unknown message kind".
+  // Union tag 18 (one past push-pull) gets InvalidArgument "unknown message kind".
   capnp::MallocMessageBuilder message;
   CraftEnvelope(message).getBody().initReleaseNotice().setResource(
       kj::StringPtr("r").asBytes());
@@ -361,10 +434,10 @@ TEST(CodecTest, UnknownMessageKindIsInvalidArgument) {
   // the root's first data word, whose bits 16..31 are the body's union tag.
   auto* bytes = reinterpret_cast<uint8_t*>(flat.begin());
   ASSERT_EQ(bytes[2 * 8 + 2] | (bytes[2 * 8 + 3] << 8), schema::Envelope::Body::RELEASE_NOTICE);
-  bytes[2 * 8 + 2] = 12;
+  bytes[2 * 8 + 2] = 18;
   const absl::Status status = DecodeChecked(PackFlat(flat));
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
-  EXPECT_THAT(std::string(status.message()), HasSubstr("unknown message kind (union tag 12)"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("unknown message kind (union tag 18)"));
 }
 
 TEST(CodecTest, UnknownRefuseReasonIsInvalidArgument) {
@@ -469,6 +542,222 @@ TEST(CodecTest, HugeSegmentTableIsDataLoss) {
     const absl::Status status = DecodeChecked(PackFlat(flat));
     EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Membership messages
+
+// The unpacked size of packed bytes, in words (segment table included).
+std::size_t UnpackedWords(const std::string& bytes) {
+  return capnp::computeUnpackedSizeInWords(
+      kj::arrayPtr(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
+}
+
+void ExpectWithinBudget(const core::Envelope& env) {
+  const core::WireSize bound = core::GossipWireSize(env.body);
+  const std::string bytes = MustEncode(env);
+  EXPECT_LE(bytes.size(), bound.bytes) << core::DescribeMessage(env.body);
+  EXPECT_LE(UnpackedWords(bytes), bound.words) << core::DescribeMessage(env.body);
+}
+
+TEST(CodecGossipTest, EdgeMessagesStayWithinTheWireBudget) {
+  for (const core::Envelope& env : GossipEdgeEnvelopes()) ExpectWithinBudget(env);
+}
+
+TEST(CodecGossipTest, RandomMessagesStayWithinTheWireBudget) {
+  // 500 seeded random messages of every kind, with random field lengths and bytes (zero,
+  // 0xff, anything); each whose bound fits a datagram must encode within the bound.
+  std::mt19937_64 rng(77);
+  auto random_bytes = [&](std::size_t max_len, bool nonempty) {
+    std::size_t len = std::uniform_int_distribution<std::size_t>(nonempty ? 1 : 0, max_len)(rng);
+    std::string out(len, '\0');
+    const int style = static_cast<int>(rng() % 3);
+    for (char& c : out) {
+      c = style == 0 ? '\xff' : style == 1 ? '\0' : static_cast<char>(rng());
+    }
+    return out;
+  };
+  auto random_update = [&] {
+    core::MemberUpdate u;
+    u.state = static_cast<core::MemberState>(rng() % core::kMemberStateCount);
+    u.node = rng();
+    u.incarnation = rng() % (core::kIncarnationMax + 1);
+    u.from = rng() >> (rng() % 64);
+    u.info.voter = rng() % 2 == 0;
+    u.info.name = random_bytes(core::kMemberNameBytesMax, false);
+    u.info.address = random_bytes(core::kMemberAddressBytesMax, false);
+    const std::size_t tags = rng() % (core::kMemberTagsMax + 1);
+    std::size_t budget = core::kMemberTagsBytesMax;
+    for (std::size_t i = 0; i < tags && budget > 1; ++i) {
+      std::string key = random_bytes(std::min(budget - 1, core::kMemberTagKeyBytesMax), true);
+      budget -= key.size();
+      std::string value = random_bytes(std::min(budget, core::kMemberTagValueBytesMax), false);
+      budget -= value.size();
+      u.info.tags[std::move(key)] = std::move(value);
+    }
+    return u;
+  };
+  int encoded = 0;
+  for (int i = 0; i < 500; ++i) {
+    std::vector<core::MemberUpdate> updates(rng() % 4);
+    for (core::MemberUpdate& u : updates) u = random_update();
+    const uint32_t seq = static_cast<uint32_t>(rng());
+    core::MessageBody body;
+    switch (i % 6) {
+      case 0:
+        body = core::PingMsg{seq, random_bytes(64, true), updates};
+        break;
+      case 1:
+        body = core::PingReqMsg{
+            seq, rng(), random_bytes(64, true), random_bytes(64, true), rng() % 2 == 0, updates};
+        break;
+      case 2:
+        body = core::AckMsg{seq, updates};
+        break;
+      case 3:
+        body = core::NackMsg{seq, updates};
+        break;
+      case 4:
+        body = core::GossipMsg{updates};
+        break;
+      default:
+        body = core::PushPullMsg{rng() % 2 == 0, rng() % 2 == 0, static_cast<uint16_t>(rng()),
+                                 static_cast<uint16_t>(rng()), updates};
+    }
+    core::Envelope env = Wrap(std::move(body));
+    env.from = rng();
+    env.to = rng() >> (rng() % 64);
+    if (!core::Fits(core::GossipWireSize(env.body))) continue;
+    SCOPED_TRACE(i);
+    ExpectWithinBudget(env);
+    ++encoded;
+  }
+  EXPECT_GT(encoded, 200);
+}
+
+TEST(CodecGossipTest, LargestUpdateTravelsAloneInGossipAndPushPull) {
+  // One update at every limit, all bytes 0xff, fits one datagram in either message.
+  for (core::MessageBody body :
+       {core::MessageBody(core::GossipMsg{{LargestUpdate('\xff')}}),
+        core::MessageBody(core::PushPullMsg{true, true, 65535, 65535, {LargestUpdate('\xff')}})}) {
+    const core::Envelope env = Wrap(body);
+    const std::string bytes = MustEncode(env);
+    EXPECT_LE(bytes.size(), core::kDatagramBytesMax);
+    EXPECT_LE(core::GossipWireSize(env.body).bytes, core::kDatagramBytesMax);
+    absl::StatusOr<core::Envelope> back = Decode(bytes);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(*back, env);
+  }
+  const core::WireSize largest = core::MemberUpdateWireSizeMax();
+  EXPECT_GE(largest.bytes, core::WireSizeOf(LargestUpdate('\xff')).bytes);
+  EXPECT_GE(largest.words, core::WireSizeOf(LargestUpdate('\xff')).words);
+}
+
+// Expects Encode to refuse `body` with InvalidArgument mentioning `why`.
+void ExpectEncodeRefuses(core::MessageBody body, const std::string& why) {
+  absl::StatusOr<std::string> bytes = Encode(Wrap(std::move(body)));
+  EXPECT_EQ(bytes.status().code(), absl::StatusCode::kInvalidArgument) << bytes.status();
+  EXPECT_THAT(std::string(bytes.status().message()), HasSubstr(why));
+}
+
+TEST(CodecGossipTest, EncodeRefusesMembershipFieldsOverTheirBounds) {
+  auto with = [](auto change) {
+    core::MemberUpdate u = TypicalUpdate(1);
+    change(u);
+    return core::MessageBody(core::GossipMsg{{u}});
+  };
+  ExpectEncodeRefuses(with([](auto& u) { u.info.name = Filled(65, 'n'); }), "name is 65 bytes");
+  ExpectEncodeRefuses(with([](auto& u) { u.info.address = Filled(65, 'a'); }),
+                      "address is 65 bytes");
+  ExpectEncodeRefuses(with([](auto& u) { u.state = static_cast<core::MemberState>(7); }),
+                      "unknown member state 7");
+  ExpectEncodeRefuses(with([](auto& u) { u.incarnation = core::kIncarnationMax + 1; }),
+                      "incarnation");
+  ExpectEncodeRefuses(with([](auto& u) {
+                        for (int i = 0; i < 17; ++i) u.info.tags[std::to_string(i)] = "";
+                      }),
+                      "17 tags");
+  ExpectEncodeRefuses(with([](auto& u) { u.info.tags[Filled(33, 'k')] = ""; }),
+                      "tag key is 33 bytes");
+  ExpectEncodeRefuses(with([](auto& u) { u.info.tags["k"] = Filled(129, 'v'); }), "129 bytes");
+  ExpectEncodeRefuses(with([](auto& u) {
+                        for (int i = 0; i < 5; ++i)
+                          u.info.tags[std::to_string(i)] = Filled(128, 'v');
+                      }),
+                      "all tag keys and values");
+  ExpectEncodeRefuses(with([](auto& u) { u.info.tags[""] = "v"; }), "empty");
+  ExpectEncodeRefuses(core::PingMsg{1, Filled(65, 'a'), {}}, "source address is 65 bytes");
+  ExpectEncodeRefuses(core::PingReqMsg{1, 2, Filled(65, 'a'), "b", true, {}},
+                      "target address is 65 bytes");
+  // 65 updates (one over the limit) are refused before their size is looked at.
+  ExpectEncodeRefuses(core::AckMsg{1, std::vector<core::MemberUpdate>(65)}, "65 member updates");
+  // 40 typical updates are within the count limit but over 1400 bytes.
+  std::vector<core::MemberUpdate> many;
+  for (int i = 0; i < 40; ++i) many.push_back(TypicalUpdate(i));
+  ExpectEncodeRefuses(core::PushPullMsg{false, false, 0, 1, many}, "datagram limit of 1400");
+}
+
+// Packed bytes of a PushPull whose members are built by `build` directly with Cap'n Proto.
+template <typename Build>
+std::string CraftPushPull(unsigned members, Build build) {
+  capnp::MallocMessageBuilder message;
+  auto pp = CraftEnvelope(message).getBody().initPushPull();
+  pp.setChunkCount(1);
+  auto list = pp.initMembers(members);
+  for (unsigned i = 0; i < members; ++i) {
+    list[i].setNode(i + 1);
+    build(list[i]);
+  }
+  return Pack(message);
+}
+
+void ExpectDecodeRefuses(const std::string& bytes, const std::string& why) {
+  const absl::Status status = DecodeChecked(bytes);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr(why));
+}
+
+TEST(CodecGossipTest, DecodeRefusesMembershipFieldsOverTheirBounds) {
+  ExpectDecodeRefuses(
+      CraftPushPull(1, [](auto u) { u.setState(static_cast<schema::MemberState>(4)); }),
+      "unknown member state 4");
+  ExpectDecodeRefuses(CraftPushPull(65, [](auto) {}), "65 member updates");
+  ExpectDecodeRefuses(CraftPushPull(1, [](auto u) { u.initName(65); }), "name is 65 bytes");
+  ExpectDecodeRefuses(CraftPushPull(1, [](auto u) { u.initAddress(65); }), "address is 65 bytes");
+  ExpectDecodeRefuses(CraftPushPull(1, [](auto u) { u.setIncarnation(kU64Max); }), "incarnation");
+  ExpectDecodeRefuses(CraftPushPull(1,
+                                    [](auto u) {
+                                      auto tags = u.initTags(2);
+                                      tags[0].setKey(kj::StringPtr("k").asBytes());
+                                      tags[1].setKey(kj::StringPtr("k").asBytes());
+                                    }),
+                      "duplicate tag key");
+  ExpectDecodeRefuses(CraftPushPull(1, [](auto u) { u.initTags(17); }), "17 tags");
+  ExpectDecodeRefuses(CraftPushPull(1, [](auto u) { u.initTags(1); }), "tag key is empty");
+  {
+    capnp::MallocMessageBuilder message;
+    CraftEnvelope(message).getBody().initPing().initSourceAddress(65);
+    ExpectDecodeRefuses(Pack(message), "source address is 65 bytes");
+  }
+  {
+    capnp::MallocMessageBuilder message;
+    CraftEnvelope(message).getBody().initPingReq().initTargetAddress(100);
+    ExpectDecodeRefuses(Pack(message), "target address is 100 bytes");
+  }
+}
+
+TEST(CodecGossipTest, MeaningIsLeftToTheCore) {
+  // Bounds are the codec's; sense is not: a suspicion without an accuser, a name that does
+  // not hash to the node id, chunk 3 of 2, all decode and reach the gossip core, which judges
+  // them update by update.
+  core::MemberUpdate u = TypicalUpdate(3);
+  u.node = 42;
+  u.from = 0;
+  u.state = core::MemberState::kSuspect;
+  const core::Envelope env = Wrap(core::PushPullMsg{false, false, 3, 2, {u}});
+  absl::StatusOr<core::Envelope> back = Decode(MustEncode(env));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, env);
 }
 
 }  // namespace

@@ -27,6 +27,16 @@ uint32_t Proposer::AllVoters() const {
   return static_cast<uint32_t>((uint64_t{1} << config_.voters.size()) - 1);
 }
 
+uint32_t Proposer::FirstAsked() const {
+  if (!looks_alive_) return AllVoters();
+  uint32_t mask = 0;
+  for (std::size_t i = 0; i < config_.voters.size(); ++i) {
+    const NodeId v = config_.voters[i];
+    if (v == config_.self || looks_alive_(v)) mask |= 1u << i;
+  }
+  return Count(mask) >= config_.Majority() ? mask : AllVoters();
+}
+
 absl::StatusOr<uint64_t> Proposer::Acquire(std::string resource, AcquireOptions options, Now now,
                                            Outbox& out) {
   if (resource.empty() || resource.size() > kResourceBytesMax) {
@@ -70,9 +80,7 @@ void Proposer::StartAttempt(Request& r, Now now, Outbox& out) {
   r.retry_at_us = kNever;
   ++r.attempts;
   ++stats_.attempts;
-  // Replies from our own voter arrive within this call; r stays valid because
-  // the request table is not changed by the sends themselves.
-  SendAcquire(r, AllVoters(), out);
+  SendAcquire(r, FirstAsked(), out);
 }
 
 void Proposer::SendAcquire(const Request& r, uint32_t to_mask, Outbox& out) {

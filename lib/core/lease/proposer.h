@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -77,6 +78,13 @@ class Proposer {
   void OnTick(Now now, Outbox& out);
   int64_t NextTickUs() const;
 
+  // Membership's view, as a hint only: an attempt first asks the voters that
+  // look alive (when they are a majority) and the rest on its first resend.
+  // Safety never depends on it.
+  void SetLivenessHint(std::function<bool(NodeId)> looks_alive) {
+    looks_alive_ = std::move(looks_alive);
+  }
+
   // Leases held at `now` (deadline not passed).
   std::vector<Holding> Holdings(Now now) const;
   bool IsHolding(uint64_t request, Now now) const;
@@ -135,6 +143,7 @@ class Proposer {
   void FailRequest(Request& r, absl::Status status, Now now, Outbox& out);
   absl::Status WhyFailed(const Request& r) const;
   uint32_t AllVoters() const;
+  uint32_t FirstAsked() const;
   void TickRequest(Request& r, Now now, Outbox& out);
 
   const LeaseConfig& config_;
@@ -144,6 +153,7 @@ class Proposer {
   uint64_t next_request_ = 1;
   absl::btree_map<uint64_t, Request> requests_;
   absl::btree_map<std::string, std::deque<uint64_t>> queues_;  // front is active
+  std::function<bool(NodeId)> looks_alive_;
   ProposerStats stats_;
 };
 
