@@ -44,7 +44,7 @@ DetectionResult MeasureDetection(const GossipRun& run, uint64_t seed);
 
 struct FalsePositiveResult {
   uint64_t false_deaths = 0;     // dead declarations of members that never failed
-  uint64_t suspicions = 0;       // suspect events about members that never failed
+  uint64_t suspicions = 0;       // suspicions raised (probes nobody answered), all members
   double suspicions_per_member_minute = 0;
 };
 // No faults but loss, for `duration_us`.

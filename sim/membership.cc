@@ -58,8 +58,10 @@ void Simulation::AfterGossip(Node& node, core::GossipEffects& fx) {
   for (const core::MemberEvent& event : fx.events) {
     Hash(static_cast<uint64_t>(event.kind) << 48 ^ event.node);
     if (member_observer_) member_observer_(now_, node.index, event);
-    // Small clusters get the membership story too; large ones would drown it.
-    if (scenario_.Nodes() <= 10 && event.kind != core::MemberEvent::Kind::kJoined) {
+    // Small clusters get the membership story; large ones only deaths and leaves.
+    const bool rare =
+        event.kind == core::MemberEvent::Kind::kDead || event.kind == core::MemberEvent::Kind::kLeft;
+    if ((scenario_.Nodes() <= 10 && event.kind != core::MemberEvent::Kind::kJoined) || rare) {
       auto who = index_of_.find(event.node);
       Say(node.Name(), " sees ",
           who == index_of_.end() ? absl::StrCat(event.node) : nodes_[who->second]->Name(), " ",

@@ -66,7 +66,7 @@ struct Action {
     kDuplicate,          // p
     kDelay,              // value_us..value2_us
     kTail,               // p, value_us
-    kSlow,               // value_us: the target handles each input this late (CPU-starved)
+    kSlow,               // value_us: the target handles each datagram this late (CPU-starved)
     kStart,              // the target's first start (it is down until then)
   };
   int64_t at_us = 0;

@@ -168,7 +168,6 @@ void Simulation::Process(Event& event) {
     case EventKind::kTick: {
       Node& node = *nodes_[event.node];
       if (!node.up || event.gen != node.tick_gen || node.Paused(now_)) return;
-      if (HeldBackBySlowness(node, event)) return;
       node.tick_at = -1;
       core::Effects fx;
       node.core->OnTick(node.Now(now_), fx);
@@ -244,7 +243,8 @@ void Simulation::Deliver(Event& event) {
 
 bool Simulation::HeldBackBySlowness(const Node& node, Event& event) {
   if (node.slow_us <= 0 || event.delayed) return false;
-  // A CPU-starved process: every input waits before it is handled.
+  // A CPU-starved process: every datagram waits in its queue before it is
+  // handled, while its timers still fire on time.
   event.delayed = true;
   event.at = now_ + rng_.Between(node.slow_us / 2, node.slow_us);
   Push(std::move(event));

@@ -47,6 +47,8 @@ Scenario RandomScenario(uint64_t seed) {
   s.wait_us = rng.Between(1'000'000, 6'000'000);
   s.op_us = rng.Between(1'000, 50'000);
   s.renew = rng.Chance(0.8);
+  // Membership views steer whom proposers ask first; safety must not care.
+  s.gossip = rng.Chance(0.3);
   s.drift_ppm_max = rng.Between(0, s.timing.rho_ppm);
   // Within the design's assumption: wall clocks within D_Q / 2 of each other.
   s.wall_skew_us_max = rng.Between(0, s.timing.quarantine_us / 5);
@@ -171,6 +173,7 @@ std::string ScenarioText(const Scenario& s) {
     absl::StrAppend(&out, "\n");
   }
   absl::StrAppend(&out, "quiet ", Duration(s.QuietUs()), "\nrun ", Duration(s.run_us), "\n");
+  if (s.gossip) absl::StrAppend(&out, "gossip on\n");
   if (s.timing.unsafe.no_quarantine) absl::StrAppend(&out, "unsafe no-quarantine\n");
   if (s.timing.unsafe.overwrite_lease) absl::StrAppend(&out, "unsafe overwrite-lease\n");
   if (s.timing.unsafe.no_clock_margin) absl::StrAppend(&out, "unsafe no-clock-margin\n");

@@ -17,7 +17,7 @@ constexpr int kMisfitsMax = 8;
 
 }  // namespace
 
-void BroadcastQueue::Push(MemberUpdate update) {
+void BroadcastQueue::Push(MemberUpdate update, int extra_transmits) {
   const NodeId node = update.node;
   Erase(node);
   if (by_node_.size() >= kMembersMax) {
@@ -26,7 +26,8 @@ void BroadcastQueue::Push(MemberUpdate update) {
     by_node_.erase(last->second.update.node);
     order_.erase(last);
   }
-  const Key key{0, ~next_id_++};
+  // A head start of negative transmissions: sent first, and more often.
+  const Key key{-extra_transmits, ~next_id_++};
   const WireSize size = WireSizeOf(update);
   order_.emplace(key, Entry{std::move(update), size});
   by_node_.emplace(node, key);

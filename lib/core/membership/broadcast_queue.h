@@ -29,8 +29,9 @@ namespace lockmesh::core {
 
 class BroadcastQueue {
  public:
-  // Queues `update`, replacing any queued update about the same member.
-  void Push(MemberUpdate update);
+  // Queues `update`, replacing any queued update about the same member. It may be
+  // sent `extra_transmits` more times than the limit Fill() is given, and goes first.
+  void Push(MemberUpdate update, int extra_transmits = 0);
 
   // Appends to `out` queued updates, least-transmitted first, each one that still
   // fits `size` (which grows by what is taken), until `out` holds

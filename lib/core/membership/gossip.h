@@ -237,6 +237,7 @@ class Gossip {
   void AddMember(const MemberUpdate& update);
   void SuspectNode(NodeId node, uint64_t incarnation, NodeId from);
   void DeadNode(NodeId node, uint64_t incarnation, NodeId from, bool left);
+  void PushSelfUpdate();
   void Refute(uint64_t accused_incarnation);
   void SetState(Member& member, MemberState state);
   bool EvictOneDead();
