@@ -20,12 +20,26 @@ void PrintReport(const Scenario& scenario, uint64_t seed, const RunResult& r, st
       "leases: %d requests, %d grants, %d gave up, %d released, %d expired, %d renewals "
       "(%d failed)\n",
       s.acquires, s.grants, s.failures, s.releases, s.expiries, s.renewals, s.renewals_failed);
-  if (s.grants > 0) {
-    out << absl::StrFormat(
-        "per grant: %.2f acquire + %.2f acquire-reply messages; %.2f lease messages of every "
-        "kind\n",
-        static_cast<double>(s.sent[0]) / s.grants, static_cast<double>(s.sent[1]) / s.grants,
-        static_cast<double>(s.MessagesSent()) / s.grants);
+  // Messages per kind of operation: what one grant, renewal or release costs.
+  auto per = [](uint64_t messages, uint64_t ops) {
+    return ops == 0 ? 0.0 : static_cast<double>(messages) / static_cast<double>(ops);
+  };
+  uint64_t lease_messages = 0;
+  for (int k = 0; k < 6; ++k) lease_messages += s.sent[k];
+  out << absl::StrFormat(
+      "per operation: grant %.2f acquire + %.2f acquire-reply; renewal %.2f renew + %.2f "
+      "renew-reply; end (release or expiry) %.2f release + %.2f release-notice; all lease "
+      "messages per grant %.2f\n",
+      per(s.sent[0], s.grants), per(s.sent[1], s.grants), per(s.sent[2], s.renewals),
+      per(s.sent[3], s.renewals), per(s.sent[4], s.releases + s.expiries),
+      per(s.sent[5], s.releases + s.expiries), per(lease_messages, s.grants));
+  if (lease_messages != s.MessagesSent()) {
+    out << absl::StrFormat("membership: %d messages, %d bytes\n", s.MessagesSent() - lease_messages,
+                           s.bytes_sent - [&] {
+                             uint64_t b = 0;
+                             for (int k = 0; k < 6; ++k) b += s.bytes_by_kind[k];
+                             return b;
+                           }());
   }
   out << "fenced store:";
   if (r.store.empty()) out << " untouched";
