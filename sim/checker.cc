@@ -68,6 +68,7 @@ void Checker::OnGranted(int64_t now, int node, uint64_t request, const std::stri
   last = std::max(last, token);
   holds_[resource].push_back(fresh);
   starved_since_.erase(resource);
+  idle_since_.erase(resource);
 }
 
 void Checker::OnRenewed(int64_t now, int node, uint64_t request, const std::string& resource,
@@ -101,11 +102,22 @@ void Checker::OnLostUpdate(int64_t now, const std::string& resource, core::Ballo
                       resource, FormatToken(token)));
 }
 
-void Checker::OnWaitEnd(const std::string& resource) {
+void Checker::OnWaitStart(const std::string& resource, int64_t now) {
+  ++demand_[resource];
+  // A client that gave up and asked again soon after is the same unmet demand:
+  // the starvation clock runs on. After a long pause without demand it restarts.
+  auto idle = idle_since_.find(resource);
+  if (idle != idle_since_.end()) {
+    if (now - idle->second > kDemandGapUsMax) starved_since_.erase(resource);
+    idle_since_.erase(idle);
+  }
+}
+
+void Checker::OnWaitEnd(const std::string& resource, int64_t now) {
   auto it = demand_.find(resource);
   if (it != demand_.end() && --it->second <= 0) {
     demand_.erase(it);
-    starved_since_.erase(resource);
+    idle_since_[resource] = now;
   }
 }
 

@@ -76,8 +76,8 @@ class Checker {
   void OnNodeCrashed(int node);
   void OnLostUpdate(int64_t now, const std::string& resource, core::Ballot token);
   // Demand for L1: a client starts or stops waiting for `resource`.
-  void OnWaitStart(const std::string& resource) { ++demand_[resource]; }
-  void OnWaitEnd(const std::string& resource);
+  void OnWaitStart(const std::string& resource, int64_t now);
+  void OnWaitEnd(const std::string& resource, int64_t now);
   // Called periodically; checks L1.
   void Poll(int64_t now);
 
@@ -104,6 +104,9 @@ class Checker {
   absl::btree_map<std::string, core::Ballot> last_token_;
   absl::btree_map<std::string, int> demand_;
   absl::btree_map<std::string, int64_t> starved_since_;
+  absl::btree_map<std::string, int64_t> idle_since_;  // demand fell to zero at
+  // Longer than any client's think time: a gap this long is new demand.
+  static constexpr int64_t kDemandGapUsMax = 5'000'000;
   int64_t worst_wait_us_ = 0;
   std::vector<Violation> violations_;
 };

@@ -316,7 +316,7 @@ void Simulation::Crash(int index) {
   checker_->OnNodeCrashed(index);
   for (int c : node.clients) {
     Client& client = *clients_[c];
-    if (client.state == Client::State::kWaiting) checker_->OnWaitEnd(client.resource);
+    if (client.state == Client::State::kWaiting) checker_->OnWaitEnd(client.resource, now_);
     client.state = Client::State::kIdle;
     ++client.gen;
   }

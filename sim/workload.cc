@@ -43,7 +43,7 @@ void Simulation::ClientStep(Client& client) {
       client.state = Client::State::kWaiting;
       client.request = *id;
       node.client_of_request[*id] = client.id;
-      checker_->OnWaitStart(client.resource);
+      checker_->OnWaitStart(client.resource, now_);
       return AfterCore(node, fx);
     }
     case Client::State::kWaiting:
@@ -121,7 +121,7 @@ void Simulation::OnLeaseEvent(Node& node, const core::LeaseEvent& event) {
       ++stats_.grants;
       checker_->OnGranted(now_, node.index, event.request, event.resource, event.token,
                           event.deadline_us);
-      checker_->OnWaitEnd(event.resource);
+      checker_->OnWaitEnd(event.resource, now_);
       client.state = Client::State::kHolding;
       client.token = event.token;
       client.hold_end = now_ + rng_.Between(scenario_.hold_us / 2, scenario_.hold_us * 3 / 2);
@@ -151,7 +151,7 @@ void Simulation::OnLeaseEvent(Node& node, const core::LeaseEvent& event) {
       break;
     case Kind::kFailed:
       ++stats_.failures;
-      checker_->OnWaitEnd(event.resource);
+      checker_->OnWaitEnd(event.resource, now_);
       Say(who, " gave up on '", event.resource, "': ", event.status.ToString());
       break;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "lib/core/check.h"
+#include "lib/core/limits.h"
 
 namespace lockmesh::core {
 
@@ -97,6 +98,30 @@ void LeaseNode::DrainLocal(Now now, Router& out) {
   }
 }
 
+namespace {
+
+// The largest ballot or token a lease message carries (0 for gossip).
+struct HighestBallot {
+  Ballot operator()(const AcquireMsg& m) const { return m.ballot; }
+  Ballot operator()(const AcquireReplyMsg& m) const { return std::max(m.ballot, m.highest_ballot); }
+  Ballot operator()(const RenewMsg& m) const { return m.token; }
+  Ballot operator()(const RenewReplyMsg& m) const { return std::max(m.token, m.highest_ballot); }
+  Ballot operator()(const ReleaseMsg& m) const { return m.ballot; }
+  Ballot operator()(const ReleaseNoticeMsg& m) const { return m.ballot; }
+  template <typename Gossip>
+  Ballot operator()(const Gossip&) const {
+    return 0;
+  }
+};
+
+}  // namespace
+
+bool LeaseNode::TooFarAhead(const Envelope& message, Now now) const {
+  const uint64_t limit =
+      static_cast<uint64_t>(std::max<int64_t>(now.wall_ms, 0) + kClockAheadMsMax) << kHlcLogicalBits;
+  return message.hlc > limit || std::visit(HighestBallot{}, message.body) > limit;
+}
+
 void LeaseNode::OnMessage(const Envelope& message, Now now, Effects& fx) {
   ++stats_.messages_in;
   if (IsGossipMessage(message.body)) {
@@ -113,6 +138,10 @@ void LeaseNode::OnMessage(const Envelope& message, Now now, Effects& fx) {
     // Two nodes configured with different voter sets could each see a
     // "majority"; nothing from such a peer may count.
     ++stats_.dropped_voter_set_mismatch;
+    return;
+  }
+  if (TooFarAhead(message, now)) {
+    ++stats_.dropped_clock_ahead;
     return;
   }
   hlc_.Observe(message.hlc, now.wall_ms);

@@ -50,6 +50,7 @@ struct NodeStats {
   uint64_t dropped_voter_set_mismatch = 0;
   uint64_t dropped_misaddressed = 0;
   uint64_t dropped_not_voter = 0;
+  uint64_t dropped_clock_ahead = 0;  // a stamp or ballot over kClockAheadMsMax ahead of us
   uint64_t ignored_gossip = 0;  // membership messages belong to Gossip, not here
 };
 
@@ -89,6 +90,7 @@ class LeaseNode {
   class Router;
   void Dispatch(NodeId from, const MessageBody& body, Now now, Router& out);
   void DrainLocal(Now now, Router& out);
+  bool TooFarAhead(const Envelope& message, Now now) const;
 
   const LeaseConfig& config_;
   const uint64_t incarnation_;

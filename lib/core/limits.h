@@ -30,11 +30,34 @@ inline constexpr std::size_t kRequestsMax = 4096;
 inline constexpr int64_t kLeaseDurationUsMin = 10'000;             // 10 ms
 inline constexpr int64_t kLeaseDurationUsMax = 3'600'000'000;      // 1 hour
 
+// The longest an acquire may wait for a lease.
+inline constexpr int64_t kWaitUsMax = 86'400'000'000;  // 1 day
+
+// A ballot or HLC stamp further ahead of our wall clock than this is refused as
+// bad input: accepting it would drag every token that far ahead (or, near 2^64,
+// wrap the clock). Generous, so that a real wall-clock jump still works.
+inline constexpr int64_t kClockAheadMsMax = 86'400'000;  // 1 day
+
 // Largest clock rate error bound a configuration may state (10%).
 inline constexpr int64_t kRhoPpmMax = 100'000;
 
 // The wire format's datagram budget.
 inline constexpr std::size_t kDatagramBytesMax = 1400;
+
+// Every datagram is sealed (lib/crypto/sealed_frame.h): a 29-byte header (version, key id,
+// nonce) and a 16-byte MAC around the encoded message. So the encoded message itself must
+// stay within kSealedPlaintextBytesMax for the sealed datagram to stay within
+// kDatagramBytesMax. sealed_frame.h asserts that its layout adds exactly this much.
+inline constexpr std::size_t kSealOverheadBytes = 45;
+inline constexpr std::size_t kSealedPlaintextBytesMax = kDatagramBytesMax - kSealOverheadBytes;
+
+// Keys one keyring holds (the primary and the extra keys accepted for opening). Rotation
+// needs two at a time; the rest is room for a slow rollout or an aborted one.
+inline constexpr std::size_t kKeyringKeysMax = 8;
+
+// The text of one key in a configuration file (64 hex digits or 44 base64 characters, plus
+// surrounding whitespace); longer text is refused before it is decoded.
+inline constexpr std::size_t kKeyTextBytesMax = 128;
 
 // Cap'n Proto reader limits: a lease message is a few hundred bytes; a full
 // gossip datagram is at most a few hundred words (the codec refuses to encode

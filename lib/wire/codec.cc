@@ -318,10 +318,11 @@ absl::StatusOr<std::string> EncodeUnchecked(const core::Envelope& env) {
   kj::ArrayOutputStream stream(kj::arrayPtr(tls_packed.data(), tls_packed.size()));
   capnp::writePackedMessage(stream, message);
   const kj::ArrayPtr<kj::byte> packed = stream.getArray();
-  if (packed.size() > core::kDatagramBytesMax) {
+  // The message must still fit a datagram once sealed (lib/crypto adds its header and MAC).
+  if (packed.size() > core::kSealedPlaintextBytesMax) {
     return absl::InvalidArgumentError(absl::StrCat("encoded message is ", packed.size(),
-                                                   " bytes, more than the datagram limit of ",
-                                                   core::kDatagramBytesMax));
+                                                   " bytes, more than the sealed datagram's room of ",
+                                                   core::kSealedPlaintextBytesMax));
   }
   return std::string(reinterpret_cast<const char*>(packed.begin()), packed.size());
 }

@@ -244,15 +244,22 @@ TEST(LeaseNodeLifecycle, RequestsForOneResourceOnOneNodeRunOneAfterAnother) {
   EXPECT_EQ(c.node(a).proposer().stats().failed_attempts, 0u);
 }
 
-TEST(LeaseNodeLifecycle, AQueuedTryAcquireGetsTheLeaseItsNodeReleased) {
+TEST(LeaseNodeLifecycle, ATryAcquireBehindALocalHolderIsRefusedAtOnce) {
   Cluster c(3);
   const NodeId a = c.voter(0);
   uint64_t first = 0;
   Hold(c, a, &first);
+  // Another request of the same node holds it: a try-acquire does not queue.
   absl::StatusOr<uint64_t> second = c.Acquire(a, "r", kD, /*wait_us=*/0);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kAborted);
+  // Once released, the next try-acquire wins: our Release reached each voter
+  // before the new Acquire.
   ASSERT_TRUE(c.Release(a, first).ok());
+  absl::StatusOr<uint64_t> third = c.Acquire(a, "r", kD, /*wait_us=*/0);
+  ASSERT_TRUE(third.ok());
   c.DeliverAll();
-  const std::optional<TimedEvent> next = c.LastEventOf(a, *second);
+  const std::optional<TimedEvent> next = c.LastEventOf(a, *third);
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(next->event.kind, LeaseEvent::Kind::kGranted) << next->event.status;
 }

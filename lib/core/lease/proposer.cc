@@ -49,7 +49,18 @@ absl::StatusOr<uint64_t> Proposer::Acquire(std::string resource, AcquireOptions 
         "lease duration must be in [", config_.lease_duration_us_min, ", ",
         config_.lease_duration_us_max, "] us, got ", options.duration_us));
   }
-  if (options.wait_us < 0) return absl::InvalidArgumentError("wait must not be negative");
+  if (options.wait_us < 0 || options.wait_us > kWaitUsMax) {
+    return absl::InvalidArgumentError(absl::StrCat("wait must be in [0, ", kWaitUsMax, "] us"));
+  }
+  if (options.wait_us == 0) {
+    auto q = queues_.find(resource);
+    if (q != queues_.end() && !q->second.empty()) {
+      // Another request of this node holds or wants it: a try-acquire must not
+      // wait behind it.
+      return absl::AbortedError(absl::StrCat(
+          "contended: '", resource, "' is held or asked for by another request on this node"));
+    }
+  }
   if (requests_.size() >= kRequestsMax) {
     return absl::ResourceExhaustedError(
         absl::StrCat("too many open lease requests (", kRequestsMax, ")"));
@@ -137,7 +148,7 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
   if (!current) {
     // An accept of an attempt we gave up on: free it now rather than letting it
     // block others until it expires.
-    if (msg.accepted) {
+    if (msg.accepted && msg.owner.node == config_.self && msg.owner.incarnation == incarnation_) {
       ++stats_.stale_accepts_released;
       SendRelease(msg.resource, msg.ballot, msg.owner, 1u << index, out);
     } else {
@@ -159,7 +170,11 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
   r->refused |= bit;
   if (msg.reason == RefuseReason::kHeld) {
     r->held_refusals |= bit;
-    r->holder_remaining_us = std::max(r->holder_remaining_us, msg.holder_remaining_us);
+    // A peer's number: clamp it, so a bad one can neither overflow a deadline nor
+    // park the request beyond any lease a voter may grant.
+    r->holder_remaining_us =
+        std::max(r->holder_remaining_us,
+                 std::clamp<int64_t>(msg.holder_remaining_us, 0, config_.lease_duration_us_max));
   } else if (msg.reason == RefuseReason::kQuarantine) {
     r->quarantine_refusals |= bit;
   } else if (msg.reason == RefuseReason::kStaleBallot) {

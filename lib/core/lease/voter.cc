@@ -46,7 +46,9 @@ void Voter::RefuseAcquire(NodeId from, const AcquireMsg& msg, RefuseReason reaso
 
 void Voter::OnAcquire(NodeId from, const AcquireMsg& msg, Now now, Outbox& out) {
   EndQuarantineIfDue(now);
-  if (msg.resource.empty() || msg.resource.size() > kResourceBytesMax ||
+  // A node asks only for itself: an acquire naming another node as owner could
+  // shorten or take over that owner's lease.
+  if (msg.owner.node != from || msg.resource.empty() || msg.resource.size() > kResourceBytesMax ||
       msg.duration_us < config_.lease_duration_us_min ||
       msg.duration_us > config_.lease_duration_us_max) {
     return RefuseAcquire(from, msg, RefuseReason::kBadRequest, 0, 0, out);
@@ -109,7 +111,7 @@ void Voter::OnRenew(NodeId from, const RenewMsg& msg, Now now, Outbox& out) {
   reply.owner = msg.owner;
   reply.round = msg.round;
   auto it = entries_.find(msg.resource);
-  if (msg.duration_us < config_.lease_duration_us_min ||
+  if (msg.owner.node != from || msg.duration_us < config_.lease_duration_us_min ||
       msg.duration_us > config_.lease_duration_us_max) {
     reply.reason = RefuseReason::kBadRequest;
   } else if (InQuarantine(now)) {
@@ -133,8 +135,9 @@ void Voter::OnRenew(NodeId from, const RenewMsg& msg, Now now, Outbox& out) {
 void Voter::OnRelease(NodeId from, const ReleaseMsg& msg, Now now, Outbox& out) {
   EndQuarantineIfDue(now);
   auto it = entries_.find(msg.resource);
-  // Rule 7: only a live lease matching (owner, ballot) exactly is cleared.
-  if (it == entries_.end() || !Live(it->second, now) || it->second.ballot != msg.ballot ||
+  // Rule 7: only a live lease matching (owner, ballot) exactly is cleared, and
+  // only by the owner's own node.
+  if (msg.owner.node != from || it == entries_.end() || !Live(it->second, now) || it->second.ballot != msg.ballot ||
       !(it->second.owner == msg.owner)) {
     return;
   }

@@ -39,10 +39,10 @@ struct WireSize {
   friend constexpr WireSize operator+(WireSize a, const WireSize& b) { return a += b; }
 };
 
-// True when a message of this size may be sent: at most kDatagramBytesMax bytes
+// True when a message of this size may be sent: at most kSealedPlaintextBytesMax bytes
 // and kWireTraversalWordsMax words.
 inline bool Fits(const WireSize& size) {
-  return size.bytes <= kDatagramBytesMax && size.words <= kWireTraversalWordsMax;
+  return size.bytes <= kSealedPlaintextBytesMax && size.words <= kWireTraversalWordsMax;
 }
 
 // What one update adds to the message that carries it.
