@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -279,6 +280,8 @@ class Gossip {
   std::vector<NodeId> probe_order_;
   std::size_t probe_index_ = 0;
   absl::btree_map<NodeId, Suspicion> suspicions_;
+  // Suspicions whose suspect we already probed before the timeout (see NextProbeTarget).
+  absl::btree_set<NodeId> final_checked_;
   BroadcastQueue broadcasts_;
   std::optional<Probe> probe_;
   absl::btree_map<uint32_t, Relay> relays_;

@@ -61,6 +61,25 @@ void Gossip::ProbeTick() {
 // The next member in the probe order that is neither us nor dead or left; a pass
 // that reaches the end of the order reshuffles it (and drops long-dead members).
 const Member* Gossip::NextProbeTarget() {
+  // A member that missed a suspect's refutation would declare a live member dead
+  // when its own suspicion runs out. So, within two probe periods of that, it
+  // probes the suspect itself first (once per suspicion): the probe carries the
+  // suspicion, and the suspect's ack carries its refutation. A member that is
+  // really gone fails this probe too, so detection is not delayed.
+  if (config_.lifeguard) {
+    for (auto it = final_checked_.begin(); it != final_checked_.end();) {
+      it = suspicions_.contains(*it) ? std::next(it) : final_checked_.erase(it);
+    }
+    for (const auto& [node, suspicion] : suspicions_) {
+      if (final_checked_.contains(node) ||
+          suspicion.deadline_us() - now_.mono_us > 2 * ProbeIntervalUs()) {
+        continue;
+      }
+      final_checked_.insert(node);
+      const Member& m = members_.at(node);
+      if (m.state == MemberState::kSuspect) return &m;
+    }
+  }
   // Each step advances the index or wraps it, so this covers one whole pass.
   for (std::size_t step = 0; step < 2 * probe_order_.size() + 2; ++step) {
     if (probe_index_ >= probe_order_.size()) {
