@@ -238,6 +238,9 @@ class Gossip {
   void AddMember(const MemberUpdate& update);
   void SuspectNode(NodeId node, uint64_t incarnation, NodeId from);
   void DeadNode(NodeId node, uint64_t incarnation, NodeId from, bool left);
+  // The member a suspect or dead update accuses, or nullptr when it is unknown or
+  // the update is about an older incarnation (both counted).
+  Member* MemberForAccusation(NodeId node, uint64_t incarnation);
   void PushSelfUpdate();
   void Refute(uint64_t accused_incarnation);
   void SetState(Member& member, MemberState state);

@@ -129,21 +129,27 @@ void Gossip::AddMember(const MemberUpdate& u) {
   Emit(MemberEvent::Kind::kJoined, it->second);
 }
 
-void Gossip::SuspectNode(NodeId node, uint64_t incarnation, NodeId from) {
+Member* Gossip::MemberForAccusation(NodeId node, uint64_t incarnation) {
   auto it = members_.find(node);
   if (it == members_.end()) {
     ++stats_.unknown_member_updates;
-    return;
+    return nullptr;
   }
-  Member& m = it->second;
-  if (incarnation < m.incarnation) {
+  if (incarnation < it->second.incarnation) {
     ++stats_.stale_updates;
     // Someone still suspects an older life of us: our refutation ran out of
     // retransmissions before it reached them. Announce our current state again
     // so the ack or gossip that answers them carries it.
     if (node == self_id_) PushSelfUpdate();
-    return;
+    return nullptr;
   }
+  return &it->second;
+}
+
+void Gossip::SuspectNode(NodeId node, uint64_t incarnation, NodeId from) {
+  Member* found = MemberForAccusation(node, incarnation);
+  if (found == nullptr) return;
+  Member& m = *found;
   if (auto s = suspicions_.find(node); s != suspicions_.end()) {
     // An independent confirmation shortens the timeout, and is news worth
     // re-gossiping so that others' timers shrink too (Lifeguard).
@@ -170,20 +176,9 @@ void Gossip::SuspectNode(NodeId node, uint64_t incarnation, NodeId from) {
 }
 
 void Gossip::DeadNode(NodeId node, uint64_t incarnation, NodeId from, bool left) {
-  auto it = members_.find(node);
-  if (it == members_.end()) {
-    ++stats_.unknown_member_updates;
-    return;
-  }
-  Member& m = it->second;
-  if (incarnation < m.incarnation) {
-    ++stats_.stale_updates;
-    // Someone still suspects an older life of us: our refutation ran out of
-    // retransmissions before it reached them. Announce our current state again
-    // so the ack or gossip that answers them carries it.
-    if (node == self_id_) PushSelfUpdate();
-    return;
-  }
+  Member* found = MemberForAccusation(node, incarnation);
+  if (found == nullptr) return;
+  Member& m = *found;
   suspicions_.erase(node);
   if (DeadOrLeft(m.state)) return;
   // We are alive, whatever others say (a leaving node is already kLeft above).
