@@ -54,7 +54,7 @@ struct LeaseConfig {
   // plus this slack, in case the release notice is lost.
   int64_t held_retry_slack_us = 50'000;
   // A release notice triggers a retry after a random delay in [0, this].
-  int64_t notice_jitter_us = 5'000;
+  int64_t notice_jitter_us = 25'000;
 
   UnsafeSwitches unsafe;
   bool allow_unsafe = false;
