@@ -70,7 +70,8 @@ JoinResult MeasureJoin(const GossipRun& run, uint64_t seed);
 // Bytes of membership traffic a member sends per second in an idle cluster.
 double MeasureIdleBytesPerMemberSecond(const GossipRun& run, uint64_t seed);
 
-// Simulated seconds per wall second for an idle cluster of `run.members`.
+// Simulated seconds per wall second for an idle cluster of `run.members`, once it
+// has converged (the join of every member at t=0 is not counted).
 double MeasureSpeed(const GossipRun& run, int64_t duration_us, uint64_t seed);
 
 struct ReportOptions {
