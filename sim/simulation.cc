@@ -169,15 +169,7 @@ void Simulation::Process(Event& event) {
       Node& node = *nodes_[event.node];
       if (!node.up || event.gen != node.tick_gen || node.Paused(now_)) return;
       node.tick_at = -1;
-      core::Effects fx;
-      node.core->OnTick(node.Now(now_), fx);
-      AfterCore(node, fx);
-      if (node.gossip) {
-        core::GossipEffects gfx;
-        node.gossip->OnTick(node.Now(now_), gfx);
-        AfterGossip(node, gfx);
-      }
-      return;
+      return TickNode(node);
     }
     case EventKind::kAction:
       ++stats_.faults;
@@ -189,15 +181,7 @@ void Simulation::Process(Event& event) {
       // A pause cut short (faults stopped) or lengthened leaves stale resumes.
       if (!node.up || node.Paused(now_) || event.at != node.paused_until) return;
       Say(node.Name(), " resumes after its pause");
-      core::Effects fx;
-      node.core->OnTick(node.Now(now_), fx);
-      AfterCore(node, fx);
-      if (node.gossip) {
-        core::GossipEffects gfx;
-        node.gossip->OnTick(node.Now(now_), gfx);
-        AfterGossip(node, gfx);
-      }
-      return;
+      return TickNode(node);
     }
     case EventKind::kClient: {
       Client& client = *clients_[event.index];
@@ -239,6 +223,17 @@ void Simulation::Deliver(Event& event) {
   core::Effects fx;
   node.core->OnMessage(*envelope, node.Now(now_), fx);
   AfterCore(node, fx);
+}
+
+void Simulation::TickNode(Node& node) {
+  core::Effects fx;
+  node.core->OnTick(node.Now(now_), fx);
+  AfterCore(node, fx);
+  if (node.gossip) {
+    core::GossipEffects gfx;
+    node.gossip->OnTick(node.Now(now_), gfx);
+    AfterGossip(node, gfx);
+  }
 }
 
 bool Simulation::HeldBackBySlowness(const Node& node, Event& event) {

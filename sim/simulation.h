@@ -101,6 +101,8 @@ class Simulation {
   void Push(Event event);
   void Process(Event& event);
   void Deliver(Event& event);
+  // Runs every timer due on the node: its lease core, then its gossip.
+  void TickNode(Node& node);
   bool HeldBackBySlowness(const Node& node, Event& event);
   void SendDatagram(const Node& from, int to, const core::Envelope& envelope);
   void AfterCore(Node& node, core::Effects& fx);
