@@ -51,6 +51,18 @@ inline constexpr std::size_t kDatagramBytesMax = 1400;
 inline constexpr std::size_t kSealOverheadBytes = 45;
 inline constexpr std::size_t kSealedPlaintextBytesMax = kDatagramBytesMax - kSealOverheadBytes;
 
+// Envelopes to one peer share a datagram: its plaintext is one flat Cap'n Proto Batch
+// (lib/wire/batch.h) of 1..kBatchMessagesMax encoded envelopes, each padded to whole 8-byte
+// words. A batch of one adds 40 bytes to its envelope (segment table, root pointer, version
+// word, list pointer, the envelope's pointer); lib/wire/batch.h asserts its layout matches.
+inline constexpr std::size_t kBatchMessagesMax = 64;
+inline constexpr std::size_t kBatchOfOneOverheadBytes = 40;
+
+// The largest encoded envelope (wire::Encode refuses more): one of this size travels alone in
+// a batch within kSealedPlaintextBytesMax. (1355 - 40) rounded down to whole words = 1312.
+inline constexpr std::size_t kEnvelopeBytesMax =
+    (kSealedPlaintextBytesMax - kBatchOfOneOverheadBytes) / 8 * 8;
+
 // Keys one keyring holds (the primary and the extra keys accepted for opening). Rotation
 // needs two at a time; the rest is room for a slow rollout or an aborted one.
 inline constexpr std::size_t kKeyringKeysMax = 8;

@@ -318,11 +318,12 @@ absl::StatusOr<std::string> EncodeUnchecked(const core::Envelope& env) {
   kj::ArrayOutputStream stream(kj::arrayPtr(tls_packed.data(), tls_packed.size()));
   capnp::writePackedMessage(stream, message);
   const kj::ArrayPtr<kj::byte> packed = stream.getArray();
-  // The message must still fit a datagram once sealed (lib/crypto adds its header and MAC).
-  if (packed.size() > core::kSealedPlaintextBytesMax) {
+  // The message must still fit a datagram alone once batched (lib/wire/batch.h) and sealed
+  // (lib/crypto adds its header and MAC).
+  if (packed.size() > core::kEnvelopeBytesMax) {
     return absl::InvalidArgumentError(absl::StrCat("encoded message is ", packed.size(),
-                                                   " bytes, more than the sealed datagram's room of ",
-                                                   core::kSealedPlaintextBytesMax));
+                                                   " bytes, more than the envelope limit of ",
+                                                   core::kEnvelopeBytesMax));
   }
   return std::string(reinterpret_cast<const char*>(packed.begin()), packed.size());
 }

@@ -1,8 +1,9 @@
 // File: codec.h
 //
-// The codec between core::Envelope values and the bytes of one datagram: packed Cap'n Proto
-// per lib/wire/lockmesh.capnp. The core never sees bytes; the runtime and the simulator call
-// Encode before sealing a datagram and Decode after opening one.
+// The codec between core::Envelope values and their bytes: packed Cap'n Proto per
+// lib/wire/lockmesh.capnp. The core never sees bytes; the runtime and the simulator call
+// Encode before batching (lib/wire/batch.h) and sealing a datagram, and Decode on each
+// envelope of a datagram after opening it.
 //
 // Decode is the boundary against hostile or corrupt input. It never throws: every Cap'n
 // Proto (kj) exception and every malformed field becomes a Status, so the caller can count
@@ -42,10 +43,11 @@ namespace lockmesh::wire {
 // not set a version). InvalidArgument if the resource name is empty or longer than
 // core::kResourceBytesMax, a refuse reason is out of range, a membership message breaks the
 // bounds of core/limits.h (addresses, names, tags, updates per message), or the result would
-// exceed core::kDatagramBytesMax bytes or core::kWireTraversalWordsMax words: Decode would
-// refuse such a message, so Encode refuses it first. Membership messages are checked for
-// bounds only; what their fields mean is the gossip core's to judge. (Outgoing::to_address
-// is routing for the sender and is not part of the envelope.)
+// exceed core::kEnvelopeBytesMax bytes (the most that fits a batch alone within a sealed
+// datagram) or core::kWireTraversalWordsMax words: no datagram could carry such a message, so
+// Encode refuses it first (Decode accepts up to core::kDatagramBytesMax bytes). Membership
+// messages are checked for bounds only; what their fields mean is the gossip core's to judge.
+// (Outgoing::to_address is routing for the sender and is not part of the envelope.)
 absl::StatusOr<std::string> Encode(const core::Envelope& env);
 
 // The envelope in `bytes` (exactly one packed message, nothing after it). See the file

@@ -1,9 +1,10 @@
-# lockmesh wire schema: every datagram is one packed Envelope.
+# lockmesh wire schema: every datagram's plaintext is one flat Batch of packed Envelopes.
 #
-# Mirrors lib/core/messages.h; lib/wire/codec.cc is the only code that reads or builds these
-# structs. Evolution rules (standard Cap'n Proto): never renumber or retype a field, only add
-# fields with new ordinals. A change that old readers cannot ignore bumps `version`
-# (core::kProtocolVersion), and readers drop envelopes whose version they do not speak.
+# Mirrors lib/core/messages.h; lib/wire/codec.cc is the only code that reads or builds the
+# Envelope structs, lib/wire/batch.cc the only one for Batch. Evolution rules (standard Cap'n
+# Proto): never renumber or retype a field, only add fields with new ordinals. A change that
+# old readers cannot ignore bumps `version` (core::kProtocolVersion), and readers drop
+# envelopes and batches whose version they do not speak.
 
 @0xdd40fae28af6023d;
 
@@ -172,4 +173,15 @@ struct Envelope {
     gossip @16 :Gossip;
     pushPull @17 :PushPull;
   }
+}
+
+# ---------------------------------------------------------------------------------------
+# Several envelopes to one peer share a datagram. Its plaintext (before lib/crypto seals it)
+# is one Batch, written flat (unpacked, one segment) so that its size is known before it is
+# built; lib/wire/batch.h computes it. Each element of `messages` is one packed Envelope as
+# made by wire::Encode, and readers decode each on its own. 1..core::kBatchMessagesMax
+# elements, none empty.
+struct Batch {
+  version @0 :UInt16;          # core::kProtocolVersion of the sender
+  messages @1 :List(Data);     # packed Envelopes
 }

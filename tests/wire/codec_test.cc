@@ -694,7 +694,7 @@ TEST(CodecGossipTest, EncodeRefusesMembershipFieldsOverTheirBounds) {
   // 40 typical updates are within the count limit but over 1400 bytes.
   std::vector<core::MemberUpdate> many;
   for (int i = 0; i < 40; ++i) many.push_back(TypicalUpdate(i));
-  ExpectEncodeRefuses(core::PushPullMsg{false, false, 0, 1, many}, "sealed datagram's room of 1355");
+  ExpectEncodeRefuses(core::PushPullMsg{false, false, 0, 1, many}, "envelope limit of 1312");
 }
 
 // Packed bytes of a PushPull whose members are built by `build` directly with Cap'n Proto.

@@ -39,10 +39,11 @@ struct WireSize {
   friend constexpr WireSize operator+(WireSize a, const WireSize& b) { return a += b; }
 };
 
-// True when a message of this size may be sent: at most kSealedPlaintextBytesMax bytes
-// and kWireTraversalWordsMax words.
+// True when a message of this size may be sent: at most kEnvelopeBytesMax bytes (what
+// wire::Encode accepts: one envelope alone in a sealed batch datagram) and
+// kWireTraversalWordsMax words.
 inline bool Fits(const WireSize& size) {
-  return size.bytes <= kSealedPlaintextBytesMax && size.words <= kWireTraversalWordsMax;
+  return size.bytes <= kEnvelopeBytesMax && size.words <= kWireTraversalWordsMax;
 }
 
 // What one update adds to the message that carries it.

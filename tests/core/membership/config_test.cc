@@ -246,7 +246,7 @@ TEST(BroadcastQueueTest, LeastTransmittedFirstNewestFirstAndWithinTheBudget) {
   WireSize size = WireSizeOf(GossipMsg{});
   // Room for exactly one update: the newest.
   WireSize tight = size;
-  tight.bytes = kSealedPlaintextBytesMax - WireSizeOf(UpdateAbout(2)).bytes;
+  tight.bytes = kEnvelopeBytesMax - WireSizeOf(UpdateAbout(2)).bytes;
   EXPECT_EQ(q.Fill(4, tight, out), 1u);
   EXPECT_EQ(out[0].node, UpdateAbout(2).node);
   // Then the two never sent (newest first), then the one sent once.
