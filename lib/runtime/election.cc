@@ -1,0 +1,87 @@
+// lockmesh::Election: a lease on "lockmesh/election/<name>", renewed in the background, and a
+// gossip tag through which the leader tells every member its name and term token.
+#include "lockmesh/election.h"
+
+#include <charconv>
+#include <future>
+
+#include "absl/strings/str_cat.h"
+#include "lib/runtime/engine.h"
+#include "lib/runtime/lease_state.h"
+
+namespace lockmesh {
+namespace {
+
+constexpr std::size_t kElectionNameBytesMax = 24;
+
+}  // namespace
+
+Election::Election(Node& node, std::string name) : node_(node), name_(std::move(name)) {}
+
+Election::~Election() { Resign(); }
+
+absl::StatusOr<Lease> Election::Campaign(AcquireOptions options) {
+  if (name_.empty() || name_.size() > kElectionNameBytesMax) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("election names are 1..", kElectionNameBytesMax, " bytes"));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (term_ && !term_->ended.load()) {
+      return absl::FailedPreconditionError("this node is the leader already");
+    }
+  }
+  runtime::Engine& engine = node_.engine();
+  if (engine.InIoThread()) {
+    return absl::FailedPreconditionError("Campaign blocks; not on the node's io_context thread");
+  }
+  options.auto_renew = true;
+  auto promise = std::make_shared<std::promise<absl::StatusOr<Lease>>>();
+  std::future<absl::StatusOr<Lease>> future = promise->get_future();
+  engine.Acquire(absl::StrCat("lockmesh/election/", name_), std::move(options), TagKey(),
+                 [promise](absl::StatusOr<Lease> lease) { promise->set_value(std::move(lease)); });
+  absl::StatusOr<Lease> term = future.get();
+  if (term.ok()) {
+    absl::MutexLock lock(&mu_);
+    term_ = term->state_;
+  }
+  return term;
+}
+
+std::optional<LeaderInfo> Election::Leader() const {
+  {
+    absl::MutexLock lock(&mu_);
+    if (term_ && !term_->ended.load() &&
+        std::chrono::steady_clock::now() <
+            std::chrono::steady_clock::time_point(
+                std::chrono::microseconds(term_->deadline_us.load()))) {
+      return LeaderInfo{node_.name(), term_->token};
+    }
+  }
+  std::optional<LeaderInfo> best;
+  const std::string key = TagKey();
+  for (const MemberView& m : node_.Members()) {
+    if (m.state != MemberView::State::kAlive || m.name == node_.name()) continue;
+    auto tag = m.tags.find(key);
+    if (tag == m.tags.end()) continue;
+    uint64_t token = 0;
+    const std::string& v = tag->second;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), token);
+    if (ec != std::errc() || end != v.data() + v.size()) continue;  // not ours to trust
+    if (!best || token > best->token) best = LeaderInfo{m.name, token};
+  }
+  return best;
+}
+
+void Election::Resign() {
+  absl::MutexLock lock(&mu_);
+  if (!term_) return;
+  if (!term_->ended.exchange(true)) {
+    if (std::shared_ptr<runtime::Engine> engine = term_->engine.lock()) {
+      engine->Release(term_->request);
+    }
+  }
+  term_.reset();
+}
+
+}  // namespace lockmesh

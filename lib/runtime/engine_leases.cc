@@ -1,0 +1,419 @@
+// The engine's lease side: requests and their completions, leases held through handles
+// (renewal, hold cap, loss reports, release), multi-resource acquires, the circuit breaker.
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "lib/core/check.h"
+#include "lib/runtime/engine.h"
+
+namespace lockmesh::runtime {
+namespace {
+
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+// Resources one AcquireAll takes.
+constexpr std::size_t kAcquireAllResourcesMax = 64;
+// The breaker's cooldown grows to at most this many times the configured one.
+constexpr int64_t kBreakerCooldownGrowthMax = 32;
+
+int64_t Us(std::chrono::milliseconds ms) { return ms.count() * 1000; }
+
+}  // namespace
+
+void Engine::Complete(Pending& pending, absl::StatusOr<Lease> result) {
+  if (pending.cancel_registration != 0) {
+    pending.options.cancel.Unregister(pending.cancel_registration);
+    pending.cancel_registration = 0;
+  }
+  if (!pending.done) return;
+  AcquireCallback done = std::move(pending.done);
+  done(std::move(result));
+}
+
+void Engine::Acquire(std::string resource, AcquireOptions options, std::string publish_tag,
+                     AcquireCallback done) {
+  Post([this, resource = std::move(resource), options = std::move(options),
+        publish_tag = std::move(publish_tag), done = std::move(done)]() mutable {
+    const int64_t now_us = Now().mono_us;
+    Pending p{.resource = std::move(resource), .options = std::move(options),
+              .publish_tag = std::move(publish_tag), .done = std::move(done),
+              .started_us = now_us};
+    ++own_.acquires_started;
+    if (p.options.wait.count() < 0 || Us(p.options.wait) > core::kWaitUsMax) {
+      ++own_.acquires_failed;
+      return Complete(p, absl::InvalidArgumentError("wait must be in [0, 1 day]"));
+    }
+    p.wait_deadline_us = now_us + Us(p.options.wait);
+    if (stopping_) {
+      ++own_.acquires_cancelled;
+      return Complete(p, absl::CancelledError("the node is stopping"));
+    }
+    if (p.options.cancel.cancelled()) {
+      ++own_.acquires_cancelled;
+      return Complete(p, absl::CancelledError("cancelled before it started"));
+    }
+    StartRequest(std::move(p));
+  });
+}
+
+void Engine::StartRequest(Pending p) {
+  const core::Now now = Now();
+  if (breaker_.open) {
+    const bool cooled = now.mono_us >= breaker_.open_until_us;
+    if (cooled && !breaker_.probing) {
+      breaker_.probing = true;  // half-open: this request tests the cluster
+      return Begin(std::move(p), now);
+    }
+    // Worth holding only if the wait outlasts the cooldown.
+    if (p.wait_deadline_us > breaker_.open_until_us) {
+      ++own_.breaker_deferrals;
+      deferred_.push_back(std::move(p));
+      return;
+    }
+    ++own_.breaker_rejections;
+    ++own_.acquires_failed;
+    return Complete(p, absl::UnavailableError(absl::StrCat(
+                           "circuit breaker open: ", breaker_.failures,
+                           " requests in a row found no quorum; retry later")));
+  }
+  Begin(std::move(p), now);
+}
+
+void Engine::Begin(Pending p, core::Now now) {
+  core::Effects fx;
+  absl::StatusOr<uint64_t> request = lease_->Acquire(
+      p.resource,
+      core::AcquireOptions{.duration_us = Us(p.options.duration),
+                           .wait_us = std::max<int64_t>(0, p.wait_deadline_us - now.mono_us)},
+      now, fx);
+  if (!request.ok()) {
+    ++own_.acquires_failed;
+    breaker_.probing = false;
+    return Complete(p, request.status());
+  }
+  const uint64_t id = *request;
+  std::weak_ptr<Engine> weak = weak_from_this();
+  p.cancel_registration = p.options.cancel.Register([weak, id] {
+    if (std::shared_ptr<Engine> self = weak.lock()) {
+      Engine* engine = self.get();
+      engine->Post([engine, id] {
+        if (engine->pending_.contains(id)) engine->ReleaseNow(id, engine->Now());
+      });
+    }
+  });
+  pending_.emplace(id, std::move(p));
+  Apply(fx);  // may complete the request at once (a single local voter)
+}
+
+void Engine::OnLeaseEvent(core::LeaseEvent event, core::Now now) {
+  using Kind = core::LeaseEvent::Kind;
+  switch (event.kind) {
+    case Kind::kGranted:
+      return Granted(event, now);
+    case Kind::kFailed:
+      return Failed(event, now);
+    case Kind::kRenewed: {
+      auto it = held_.find(event.request);
+      if (it == held_.end()) return;
+      Held& h = it->second;
+      h.renewing = false;
+      h.state->deadline_us.store(event.deadline_us);
+      h.loss_at_us = event.deadline_us - h.loss_margin_us;
+      return PlanRenewal(h, now);
+    }
+    case Kind::kRenewFailed: {
+      auto it = held_.find(event.request);
+      if (it == held_.end()) return;
+      Held& h = it->second;
+      h.renewing = false;
+      h.renew_at_us = now.mono_us + settings_.lease.retransmit_us;
+      Log(LogLevel::kDebug, "lease.renew_failed",
+          absl::StrCat("renewal of '", event.resource, "' failed; retrying"));
+      return;
+    }
+    case Kind::kReleased:
+      held_.erase(event.request);  // released through ReleaseNow, which did the accounting
+      return;
+    case Kind::kExpired: {
+      auto it = held_.find(event.request);
+      if (it == held_.end()) return;
+      ReportLost(it->second, absl::DeadlineExceededError("the lease expired"), now);
+      return;
+    }
+  }
+}
+
+void Engine::Granted(const core::LeaseEvent& event, core::Now now) {
+  auto it = pending_.find(event.request);
+  if (it == pending_.end()) {
+    // Nobody waits for it (cannot happen: cancellation goes through the core). Give it back.
+    core::Effects fx;
+    (void)lease_->Release(event.request, now, fx);
+    Apply(fx);
+    return;
+  }
+  Pending p = std::move(it->second);
+  pending_.erase(it);
+  auto state = std::make_shared<LeaseState>(event.resource, event.token, event.request,
+                                            event.deadline_us, weak_from_this());
+  const int64_t duration_us = Us(p.options.duration);
+  int64_t margin_us = p.options.loss_margin.count() > 0 ? Us(p.options.loss_margin)
+                                                         : duration_us / 10;
+  margin_us = std::min(margin_us, duration_us / 2);
+  Held h{.state = state,
+         .duration_us = duration_us,
+         .auto_renew = p.options.auto_renew,
+         .hold_until_us = p.options.hold_max.count() > 0
+                              ? p.started_us + Us(p.options.hold_max)
+                              : kNever,
+         .loss_margin_us = margin_us,
+         .loss_at_us = event.deadline_us - margin_us,
+         .publish_tag = p.publish_tag,
+         .on_lost = p.options.on_lost};
+  PlanRenewal(h, now);
+  held_.emplace(event.request, std::move(h));
+
+  ++own_.acquires_succeeded;
+  {
+    absl::MutexLock lock(&metrics_mu_);
+    metrics_.acquire_latency.Record(static_cast<uint64_t>(now.mono_us - p.started_us));
+  }
+  // Any answer from a majority shows the cluster can grant: close the breaker.
+  breaker_.failures = 0;
+  if (breaker_.open) {
+    breaker_.open = false;
+    breaker_.probing = false;
+    breaker_.cooldown_us = Us(settings_.options.breaker_cooldown);
+    Log(LogLevel::kInfo, "breaker.closed", "a request reached a quorum again");
+    std::deque<Pending> deferred = std::move(deferred_);
+    deferred_.clear();
+    for (Pending& d : deferred) Begin(std::move(d), now);
+  }
+  if (!p.publish_tag.empty()) UpdateTag(p.publish_tag, absl::StrCat(event.token));
+  Complete(p, Lease(std::move(state)));
+}
+
+void Engine::Failed(const core::LeaseEvent& event, core::Now now) {
+  auto it = pending_.find(event.request);
+  if (it == pending_.end()) return;
+  Pending p = std::move(it->second);
+  pending_.erase(it);
+  const absl::StatusCode code = event.status.code();
+  if (code == absl::StatusCode::kDeadlineExceeded) {
+    ++own_.acquires_timed_out;
+  } else if (code == absl::StatusCode::kCancelled) {
+    ++own_.acquires_cancelled;
+  } else {
+    ++own_.acquires_failed;
+  }
+  if (code == absl::StatusCode::kUnavailable) {
+    ++breaker_.failures;
+    const bool reopen = breaker_.probing;
+    if (reopen || (!breaker_.open && breaker_.failures >= settings_.options.breaker_failures)) {
+      if (reopen) {
+        breaker_.cooldown_us = std::min(breaker_.cooldown_us * 2,
+                                        Us(settings_.options.breaker_cooldown) *
+                                            kBreakerCooldownGrowthMax);
+      }
+      breaker_.open = true;
+      breaker_.probing = false;
+      breaker_.open_until_us = now.mono_us + breaker_.cooldown_us;
+      ++own_.breaker_opens;
+      Log(LogLevel::kWarning, "breaker.open",
+          absl::StrCat(breaker_.failures, " requests in a row found no quorum (",
+                       event.status.message(), "); holding new requests for ",
+                       breaker_.cooldown_us / 1000, " ms"));
+    }
+  } else if (code != absl::StatusCode::kCancelled) {
+    // Contended or timed out: voters answered, so the cluster is there.
+    breaker_.failures = 0;
+  }
+  if (breaker_.probing && code != absl::StatusCode::kUnavailable) breaker_.probing = false;
+  Complete(p, event.status);
+}
+
+void Engine::Release(uint64_t request) {
+  Post([this, request] { ReleaseNow(request, Now()); });
+}
+
+void Engine::ReleaseNow(uint64_t request, core::Now now) {
+  auto held = held_.find(request);
+  if (held != held_.end()) {
+    Held h = std::move(held->second);
+    held_.erase(held);
+    h.state->ended.store(true);
+    ++own_.releases;
+    if (!h.publish_tag.empty()) UpdateTag(h.publish_tag, "");
+  } else if (!pending_.contains(request)) {
+    return;  // ended already
+  }
+  core::Effects fx;
+  (void)lease_->Release(request, now, fx);  // NotFound if the core ended it meanwhile
+  Apply(fx);
+}
+
+void Engine::PlanRenewal(Held& h, core::Now now) {
+  const int64_t deadline = h.state->deadline_us.load();
+  h.loss_at_us = deadline - h.loss_margin_us;
+  if (!h.auto_renew || h.capped) {
+    h.renew_at_us = kNever;
+    return;
+  }
+  h.renew_at_us = now.mono_us + std::max<int64_t>(0, (h.loss_at_us - now.mono_us) / 2);
+}
+
+void Engine::ReportLost(Held& h, absl::Status why, core::Now now) {
+  const uint64_t request = h.state->request;
+  h.state->lost.store(true);
+  h.state->ended.store(true);
+  const bool renewal_failed = why.code() == absl::StatusCode::kUnavailable;
+  if (renewal_failed) {
+    ++own_.leases_lost;
+    Log(LogLevel::kWarning, "lease.lost",
+        absl::StrCat("lease on '", h.state->resource, "' (token ", h.state->token,
+                     ") lost: ", why.message()));
+  } else {
+    ++own_.expiries;
+  }
+  std::function<void(const absl::Status&)> on_lost = std::move(h.on_lost);
+  const std::string tag = h.publish_tag;
+  held_.erase(request);  // `h` is gone from here on
+  if (!tag.empty()) UpdateTag(tag, "");
+  // Free it at the voters at once: the holder has stopped trusting it.
+  core::Effects fx;
+  (void)lease_->Release(request, now, fx);
+  Apply(fx);
+  if (on_lost) on_lost(why);
+}
+
+void Engine::LeaseTimers(core::Now now) {
+  std::vector<uint64_t> due;
+  for (const auto& [request, h] : held_) {
+    if (now.mono_us >= h.loss_at_us || (!h.renewing && now.mono_us >= h.renew_at_us)) {
+      due.push_back(request);
+    }
+  }
+  for (uint64_t request : due) {
+    auto it = held_.find(request);
+    if (it == held_.end()) continue;
+    Held& h = it->second;
+    if (now.mono_us >= h.loss_at_us) {
+      absl::Status why =
+          !h.auto_renew ? absl::DeadlineExceededError("the lease ends; renewal is off")
+          : h.capped ? absl::DeadlineExceededError("the hold cap (hold_max) is reached")
+              : absl::UnavailableError("renewal did not reach a majority of voters in time");
+      ReportLost(h, std::move(why), now);
+      continue;
+    }
+    int64_t duration_us = h.duration_us;
+    if (h.hold_until_us != kNever && h.hold_until_us - now.mono_us <= duration_us) {
+      // The last renewal the cap allows (or none, if too little is left).
+      duration_us = h.hold_until_us - now.mono_us;
+      h.capped = true;
+      if (duration_us < settings_.lease.lease_duration_us_min) {
+        h.renew_at_us = kNever;
+        continue;
+      }
+    }
+    core::Effects fx;
+    absl::Status st = lease_->Renew(request, duration_us, now, fx);
+    if (!st.ok()) {
+      h.renew_at_us = kNever;
+      Log(LogLevel::kWarning, "lease.renew_refused", std::string(st.message()));
+      continue;
+    }
+    h.renewing = true;
+    Apply(fx);
+  }
+}
+
+void Engine::BreakerTimers(core::Now now) {
+  // Deferred requests whose wait ran out while the breaker held them.
+  for (auto it = deferred_.begin(); it != deferred_.end();) {
+    if (now.mono_us >= it->wait_deadline_us) {
+      Pending p = std::move(*it);
+      it = deferred_.erase(it);
+      ++own_.acquires_failed;
+      Complete(p, absl::UnavailableError(
+                      "wait limit passed while the circuit breaker was open (no quorum)"));
+    } else {
+      ++it;
+    }
+  }
+  if (breaker_.open && !breaker_.probing && now.mono_us >= breaker_.open_until_us &&
+      !deferred_.empty()) {
+    Pending p = std::move(deferred_.front());
+    deferred_.pop_front();
+    breaker_.probing = true;
+    Begin(std::move(p), now);
+  }
+}
+
+int64_t Engine::NextLeaseWakeUs() const {
+  int64_t wake = kNever;
+  for (const auto& [request, h] : held_) {
+    wake = std::min(wake, h.loss_at_us);
+    if (!h.renewing) wake = std::min(wake, h.renew_at_us);
+  }
+  for (const Pending& p : deferred_) wake = std::min(wake, p.wait_deadline_us);
+  if (breaker_.open && !deferred_.empty()) wake = std::min(wake, breaker_.open_until_us);
+  return wake;
+}
+
+void Engine::AcquireAll(std::vector<std::string> resources, AcquireOptions options,
+                        AcquireAllCallback done) {
+  std::sort(resources.begin(), resources.end());
+  resources.erase(std::unique(resources.begin(), resources.end()), resources.end());
+  if (resources.empty() || resources.size() > kAcquireAllResourcesMax) {
+    Post([done = std::move(done)]() mutable {
+      done(absl::InvalidArgumentError(
+          absl::StrCat("AcquireAll takes 1..", kAcquireAllResourcesMax, " resources")));
+    });
+    return;
+  }
+  struct Multi {
+    std::vector<std::string> resources;
+    AcquireOptions options;
+    AcquireAllCallback done;
+    std::vector<Lease> leases;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  auto multi = std::make_shared<Multi>();
+  multi->resources = std::move(resources);
+  multi->options = std::move(options);
+  multi->done = std::move(done);
+  multi->deadline = std::chrono::steady_clock::now() + multi->options.wait;
+  // One at a time, in sorted order, each with what is left of the overall wait.
+  auto next = std::make_shared<std::function<void()>>();
+  std::weak_ptr<std::function<void()>> weak_next = next;
+  *next = [this, multi, weak_next] {
+    const std::size_t i = multi->leases.size();
+    if (i == multi->resources.size()) {
+      AcquireAllCallback done = std::move(multi->done);
+      done(std::move(multi->leases));
+      return;
+    }
+    AcquireOptions options = multi->options;
+    if (options.wait.count() > 0) {
+      options.wait = std::max(std::chrono::milliseconds(0),
+                              std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  multi->deadline - std::chrono::steady_clock::now()));
+    }
+    std::shared_ptr<std::function<void()>> keep = weak_next.lock();
+    Acquire(multi->resources[i], std::move(options), "",
+            [multi, keep](absl::StatusOr<Lease> lease) {
+              if (!lease.ok()) {
+                multi->leases.clear();  // releases those taken
+                AcquireAllCallback done = std::move(multi->done);
+                done(lease.status());
+                return;
+              }
+              multi->leases.push_back(*std::move(lease));
+              (*keep)();
+            });
+  };
+  (*next)();
+}
+
+}  // namespace lockmesh::runtime
