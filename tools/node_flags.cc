@@ -1,0 +1,96 @@
+#include "tools/node_flags.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+ABSL_FLAG(std::string, name, "", "this node's name, unique in the cluster");
+ABSL_FLAG(std::string, bind, "127.0.0.1:7946", "UDP address to bind (ip:port)");
+ABSL_FLAG(std::string, advertise, "", "address others reach this node at (default: bind)");
+ABSL_FLAG(std::string, seeds, "", "comma-separated addresses to join through (default: voters)");
+ABSL_FLAG(std::string, voters, "", "comma-separated voter set: name@ip:port or name");
+ABSL_FLAG(std::string, cluster, "", "cluster name");
+ABSL_FLAG(std::string, key, "", "cluster key (64 hex digits or base64); prefer --key_file");
+ABSL_FLAG(std::string, key_file, "", "file holding the cluster key");
+ABSL_FLAG(std::string, timing, "lan", "lan, wan or local");
+ABSL_FLAG(bool, bootstrap, false, "first start of a brand-new cluster: skip the quarantine");
+ABSL_FLAG(int64_t, lease_max_ms, 30000, "longest lease a request may ask for");
+ABSL_FLAG(std::string, log, "warning", "least log level printed: debug, info, warning, error, off");
+
+namespace lockmesh::tools {
+namespace {
+
+std::vector<std::string> List(const std::string& text) {
+  std::vector<std::string> out;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    out.emplace_back(absl::StripAsciiWhitespace(part));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<NodeOptions> NodeOptionsFromFlags() {
+  NodeOptions o;
+  o.name = absl::GetFlag(FLAGS_name);
+  o.bind_address = absl::GetFlag(FLAGS_bind);
+  o.advertise_address = absl::GetFlag(FLAGS_advertise);
+  o.seeds = List(absl::GetFlag(FLAGS_seeds));
+  for (const std::string& v : List(absl::GetFlag(FLAGS_voters))) {
+    const std::size_t at = v.find('@');
+    o.voters.push_back(at == std::string::npos ? Peer{v, ""}
+                                               : Peer{v.substr(0, at), v.substr(at + 1)});
+  }
+  o.cluster_name = absl::GetFlag(FLAGS_cluster);
+  std::string key = absl::GetFlag(FLAGS_key);
+  if (const std::string path = absl::GetFlag(FLAGS_key_file); !path.empty()) {
+    std::ifstream in(path);
+    if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read --key_file ", path));
+    std::stringstream text;
+    text << in.rdbuf();
+    key = text.str();
+  }
+  if (!key.empty()) o.keys = {key};
+  const std::string timing = absl::GetFlag(FLAGS_timing);
+  if (timing == "lan") {
+    o.timing = Timing::kLan;
+  } else if (timing == "wan") {
+    o.timing = Timing::kWan;
+  } else if (timing == "local") {
+    o.timing = Timing::kLocal;
+  } else {
+    return absl::InvalidArgumentError("--timing must be lan, wan or local");
+  }
+  o.bootstrap = absl::GetFlag(FLAGS_bootstrap);
+  o.lease_duration_max = std::chrono::milliseconds(absl::GetFlag(FLAGS_lease_max_ms));
+  const std::string level = absl::GetFlag(FLAGS_log);
+  if (level != "off") {
+    if (level == "debug") {
+      o.log_level = LogLevel::kDebug;
+    } else if (level == "info") {
+      o.log_level = LogLevel::kInfo;
+    } else if (level == "warning") {
+      o.log_level = LogLevel::kWarning;
+    } else if (level == "error") {
+      o.log_level = LogLevel::kError;
+    } else {
+      return absl::InvalidArgumentError("--log must be debug, info, warning, error or off");
+    }
+    o.log = [](const LogRecord& r) {
+      std::fprintf(stderr, "%.*s %.*s %.*s: %s\n", static_cast<int>(r.node.size()),
+                   r.node.data(), static_cast<int>(LogLevelName(r.level).size()),
+                   LogLevelName(r.level).data(), static_cast<int>(r.event.size()),
+                   r.event.data(), r.message.c_str());
+    };
+  }
+  return o;
+}
+
+}  // namespace lockmesh::tools

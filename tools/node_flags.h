@@ -1,0 +1,20 @@
+// File: tools/node_flags.h
+//
+// The command-line flags every lockmesh tool that runs a node shares, and their translation
+// into lockmesh::NodeOptions:
+//
+//   --name=n1 --bind=127.0.0.1:7101 --voters=n1@127.0.0.1:7101,n2@127.0.0.1:7102,...
+//   --cluster=demo --key_file=/etc/lockmesh/key [--seeds=a:p,...] [--timing=lan|wan|local]
+//   [--bootstrap] [--lease_max_ms=30000] [--log=info|debug|warning|error|off]
+//
+// Log records go to stderr, one line each: "<node> <level> <event>: <message>".
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "lockmesh/options.h"
+
+namespace lockmesh::tools {
+
+absl::StatusOr<NodeOptions> NodeOptionsFromFlags();
+
+}  // namespace lockmesh::tools
