@@ -136,7 +136,18 @@ void Engine::OnDatagram(std::size_t bytes) {
       routes_[env.from] = recv_from_;
     }
     core::Effects fx;
+    const uint64_t mismatched = lease_->stats().dropped_voter_set_mismatch;
     lease_->OnMessage(env, now, fx);
+    if (lease_->stats().dropped_voter_set_mismatch != mismatched) {
+      // A misconfigured node: say so loudly, but not for every datagram it sends.
+      const uint64_t n = lease_->stats().dropped_voter_set_mismatch;
+      if (n == 1 || n % 1000 == 0) {
+        Log(LogLevel::kError, "lease.voter_set_mismatch",
+            absl::StrCat("node ", env.from, " at ", FormatEndpoint(recv_from_),
+                         " runs with another voter set; its lease messages are refused (", n,
+                         " so far)"));
+      }
+    }
     Apply(fx);
   }
 }

@@ -129,3 +129,34 @@ TEST(BadInputTest, ALiveNodeCountsAndDropsBadDatagramsAndStillServes) {
 
 }  // namespace
 }  // namespace lockmesh::testing
+
+namespace lockmesh::testing {
+namespace {
+
+// A node configured with another voter set is refused loudly: its lease messages are
+// counted and dropped, an error is logged, and it gets no lease.
+TEST(BadInputTest, ANodeWithAnotherVoterSetIsRefusedLoudly) {
+  TestCluster c(3, 3);
+  c.WaitConverged();
+  NodeOptions o = c.Options(0);
+  o.name = "stranger";
+  o.bind_address = "127.0.0.1:0";
+  o.voters = {{"n0", c.node(0).address()}, {"n1", c.node(1).address()}, {"stranger", ""}};
+  o.seeds = {c.node(0).address()};
+  o.bootstrap = true;
+  o.log = c.events().Hook();
+  absl::StatusOr<std::unique_ptr<Node>> stranger = Node::Start(o);
+  ASSERT_TRUE(stranger.ok()) << stranger.status();
+  // Only its own vote counts: n0 and n1 drop its messages, so it gets no majority.
+  absl::StatusOr<Lease> lease =
+      (*stranger)->Acquire("r", {.duration = std::chrono::seconds(1),
+                                 .wait = std::chrono::milliseconds(300)});
+  EXPECT_FALSE(lease.ok());
+  ASSERT_TRUE(c.events().WaitFor([&] {
+    return c.node(0).GetMetrics().dropped_voter_set_mismatch >= 1 &&
+           c.events().Count("lease.voter_set_mismatch") >= 1;
+  }));
+}
+
+}  // namespace
+}  // namespace lockmesh::testing
