@@ -237,6 +237,27 @@ TEST(LeaseNodeAcquire, TryAcquireOfAHeldResourceIsAborted) {
   EXPECT_EQ(c.CountSent(OfKind<AcquireMsg>()), 4u);
 }
 
+// Silent voters are not contention: a wait that runs out because no majority answered ends
+// Unavailable, so a caller (and the runtime's circuit breaker) can tell the two apart.
+TEST(LeaseNodeAcquire, AWaitThatRunsOutWithoutAQuorumEndsUnavailable) {
+  Cluster c(3);
+  const NodeId a = c.voter(0), b = c.voter(1), d = c.voter(2);
+  absl::StatusOr<uint64_t> request = c.Acquire(a, "r", kD, /*wait_us=*/1'500'000);
+  ASSERT_TRUE(request.ok());
+  for (int i = 0; i < 400 && c.EventsOf(a, *request).empty(); ++i) {
+    c.Drop([&](const Envelope& e) { return e.to == b || e.to == d; });
+    c.DeliverAll();
+    c.Advance(10'000);
+    c.TickDue();
+  }
+  const std::vector<TimedEvent> events = c.EventsOf(a, *request);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].event.kind, LeaseEvent::Kind::kFailed);
+  EXPECT_EQ(events[0].event.status.code(), absl::StatusCode::kUnavailable)
+      << events[0].event.status;
+  EXPECT_THAT(events[0].event.status.message(), HasSubstr("wait limit"));
+}
+
 TEST(LeaseNodeAcquire, TheWaitLimitEndsARequestWithDeadlineExceeded) {
   Cluster c(3);
   const NodeId a = c.voter(0), b = c.voter(1);

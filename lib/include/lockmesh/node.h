@@ -146,7 +146,8 @@ class Node {
   // Blocking.
   absl::Status SetTags(std::map<std::string, std::string> tags);
 
-  // The members this node knows, itself included, ordered by name. Blocking.
+  // The members this node knows, itself included, ordered by name. Blocking; on a thread
+  // that runs the node's io_context it cannot wait and returns an empty list.
   std::vector<MemberView> Members() const;
   // A snapshot of the counters; never blocks on the node's work, so it may be called from
   // anywhere, the node's own callbacks included.
