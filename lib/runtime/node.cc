@@ -2,6 +2,7 @@
 #include "lockmesh/node.h"
 
 #include <future>
+#include <type_traits>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -19,13 +20,23 @@ absl::Status NotOnIoThread(const runtime::Engine& engine) {
       "itself; use the callback or completion-token form");
 }
 
-// Runs `start(callback)` and waits for the callback's value.
+// Runs `start(callback)` and waits for the callback's value. If the callback is destroyed
+// unrun (the embedder destroyed its io_context under a waiting call), the call ends
+// Cancelled rather than throwing.
 template <typename T, typename Start>
 T Wait(Start start) {
   auto promise = std::make_shared<std::promise<T>>();
   std::future<T> future = promise->get_future();
   start([promise](T value) { promise->set_value(std::move(value)); });
-  return future.get();
+  try {
+    return future.get();
+  } catch (const std::future_error&) {
+    if constexpr (std::is_constructible_v<T, absl::Status>) {
+      return T(absl::CancelledError("the node's io_context went away"));
+    } else {
+      return T{};
+    }
+  }
 }
 
 }  // namespace
@@ -68,6 +79,10 @@ Node::~Node() {
     own_io_->stop();
     if (thread_->thread.joinable()) thread_->thread.join();
   }
+  // The engine's socket and timer belong to the io_context: let go of the engine first, so
+  // that it dies at the latest with the io_context's last handlers, never after it.
+  engine_.reset();
+  own_io_.reset();
 }
 
 void Node::Stop() {

@@ -91,7 +91,8 @@ class Node {
   // Leaves the cluster gracefully: fails waiting acquires with Cancelled, releases every
   // lease still held, announces the leave by gossip (up to NodeOptions::leave_timeout), and
   // closes the socket. Idempotent. From an io_context thread it starts the stop and returns
-  // without waiting.
+  // without waiting. On the embedder's io_context, that io_context must be running for a
+  // waiting Stop() (and so the destructor) to return, and it must outlive the node.
   void Stop();
 
   // Acquires `resource`, waiting up to options.wait while others hold it.
