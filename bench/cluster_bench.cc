@@ -18,6 +18,10 @@
 //      requests for one resource locally, so this measures handoffs among callers of one
 //      node through the voters, not a race between nodes.
 // n0's metrics (deltas per phase) say how many datagrams and protocol attempts it took.
+// clang-format off: Boost 1.74's awaitable.hpp needs <utility> first under GCC 12.
+#include <utility>
+// clang-format on
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -40,7 +44,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <utility>  // before asio: Boost 1.74's awaitable.hpp needs it under GCC 12
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"

@@ -101,8 +101,8 @@ int main(int argc, char** argv) {
   lockmesh::Lease held;  // --hold
   std::thread worker([&] {
     if (absl::GetFlag(FLAGS_hold)) {
-      absl::StatusOr<lockmesh::Lease> lease = (*node)->Acquire(
-          "counter", {.duration = lease_ms, .wait = wait_ms, .auto_renew = true});
+      absl::StatusOr<lockmesh::Lease> lease =
+          (*node)->Acquire("counter", {.duration = lease_ms, .wait = wait_ms, .auto_renew = true});
       if (!lease.ok()) {
         Say("FAILED " + std::string(lease.status().message()));
         return;

@@ -84,10 +84,9 @@ absl::StatusOr<NodeOptions> NodeOptionsFromFlags() {
       return absl::InvalidArgumentError("--log must be debug, info, warning, error or off");
     }
     o.log = [](const LogRecord& r) {
-      std::fprintf(stderr, "%.*s %.*s %.*s: %s\n", static_cast<int>(r.node.size()),
-                   r.node.data(), static_cast<int>(LogLevelName(r.level).size()),
-                   LogLevelName(r.level).data(), static_cast<int>(r.event.size()),
-                   r.event.data(), r.message.c_str());
+      std::fprintf(stderr, "%.*s %.*s %.*s: %s\n", static_cast<int>(r.node.size()), r.node.data(),
+                   static_cast<int>(LogLevelName(r.level).size()), LogLevelName(r.level).data(),
+                   static_cast<int>(r.event.size()), r.event.data(), r.message.c_str());
     };
   }
   return o;

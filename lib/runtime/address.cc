@@ -23,8 +23,7 @@ absl::StatusOr<HostPort> Split(absl::string_view text) {
   if (text.front() == '[') {
     const std::size_t close = text.find(']');
     if (close == absl::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return absl::InvalidArgumentError(
-          absl::StrCat("address '", text, "': expected [ipv6]:port"));
+      return absl::InvalidArgumentError(absl::StrCat("address '", text, "': expected [ipv6]:port"));
     }
     host = text.substr(1, close - 1);
     port = text.substr(close + 2);
@@ -40,7 +39,8 @@ absl::StatusOr<HostPort> Split(absl::string_view text) {
           absl::StrCat("address '", text, "': write IPv6 addresses as [ipv6]:port"));
     }
   }
-  if (host.empty()) return absl::InvalidArgumentError(absl::StrCat("address '", text, "' has no host"));
+  if (host.empty())
+    return absl::InvalidArgumentError(absl::StrCat("address '", text, "' has no host"));
   unsigned value = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
   if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535) {

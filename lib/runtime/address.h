@@ -10,13 +10,15 @@
 // Thread safety: thread-safe functions.
 #pragma once
 
-#include <utility>  // before asio (see lockmesh/node.h)
+// clang-format off: Boost 1.74's awaitable.hpp needs <utility> first under GCC 12.
+#include <utility>
+// clang-format on
 
 #include <boost/asio/ip/udp.hpp>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace lockmesh::runtime {
 

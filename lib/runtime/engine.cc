@@ -79,8 +79,8 @@ core::Now Engine::Now() const {
 void Engine::Log(LogLevel level, std::string_view event, std::string message) const {
   const NodeOptions& o = settings_.options;
   if (!o.log || level < o.log_level) return;
-  o.log(LogRecord{.level = level, .event = event, .message = std::move(message),
-                  .node = settings_.self.name});
+  o.log(LogRecord{
+      .level = level, .event = event, .message = std::move(message), .node = settings_.self.name});
 }
 
 void Engine::Start() {
@@ -221,8 +221,7 @@ void Engine::OnMemberEvent(const core::MemberEvent& event) {
                          : event.kind == Kind::kSuspect ? LogLevel::kInfo
                                                         : LogLevel::kInfo;
   Log(level, absl::StrCat("member.", core::MemberEventKindName(event.kind)),
-      absl::StrCat(who, " ", core::MemberEventKindName(event.kind), " (", event.info.address,
-                   ")"));
+      absl::StrCat(who, " ", core::MemberEventKindName(event.kind), " (", event.info.address, ")"));
 }
 
 void Engine::CountMembers() {
@@ -294,9 +293,9 @@ void Engine::SetTags(core::Tags tags, absl::AnyInvocable<void(absl::Status)> don
       if (!held.publish_tag.empty()) tags[held.publish_tag] = absl::StrCat(held.state->token);
     }
     core::GossipEffects gfx;
-    absl::Status st = stopping_ ? absl::FailedPreconditionError("the node is stopping")
-                                : gossip_->UpdateMeta(settings_.self.voter, std::move(tags),
-                                                      Now(), gfx);
+    absl::Status st = stopping_
+                          ? absl::FailedPreconditionError("the node is stopping")
+                          : gossip_->UpdateMeta(settings_.self.voter, std::move(tags), Now(), gfx);
     Apply(gfx);
     done(st);
   });
@@ -306,7 +305,9 @@ void Engine::GetMembers(absl::AnyInvocable<void(std::vector<MemberView>)> done) 
   Post([this, done = std::move(done)]() mutable {
     std::vector<MemberView> out;
     for (const core::Member& m : gossip_->Members()) {
-      MemberView v{.name = m.info.name, .address = m.info.address, .voter = m.info.voter,
+      MemberView v{.name = m.info.name,
+                   .address = m.info.address,
+                   .voter = m.info.voter,
                    .state = static_cast<MemberView::State>(m.state)};
       for (const auto& [k, val] : m.info.tags) v.tags[k] = val;
       out.push_back(std::move(v));

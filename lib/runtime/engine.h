@@ -12,15 +12,17 @@
 // Not part of the public API; lockmesh::Node is its only user besides tests.
 #pragma once
 
-#include <utility>  // before asio (see lockmesh/node.h)
+// clang-format off: Boost 1.74's awaitable.hpp needs <utility> first under GCC 12.
+#include <utility>
+// clang-format on
 
+#include <array>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <array>
-#include <atomic>
 #include <deque>
 #include <memory>
 #include <string>
@@ -51,7 +53,7 @@ struct Settings {
   core::GossipConfig gossip;
   core::MemberInfo self;
   udp::endpoint bind;
-  std::vector<std::string> seeds;                    // numeric "ip:port"
+  std::vector<std::string> seeds;                             // numeric "ip:port"
   absl::btree_map<core::NodeId, udp::endpoint> voter_routes;  // voters with known addresses
   std::shared_ptr<crypto::Keyring> keyring;
 };

@@ -27,6 +27,8 @@ void Engine::Complete(Pending& pending, absl::StatusOr<Lease> result) {
     pending.cancel_registration = 0;
   }
   if (!pending.done) return;
+  // A caller woken by the result may read the metrics at once: they must already count it.
+  PublishMetrics();
   AcquireCallback done = std::move(pending.done);
   done(std::move(result));
 }
@@ -36,8 +38,10 @@ void Engine::Acquire(std::string resource, AcquireOptions options, std::string p
   Post([this, resource = std::move(resource), options = std::move(options),
         publish_tag = std::move(publish_tag), done = std::move(done)]() mutable {
     const int64_t now_us = Now().mono_us;
-    Pending p{.resource = std::move(resource), .options = std::move(options),
-              .publish_tag = std::move(publish_tag), .done = std::move(done),
+    Pending p{.resource = std::move(resource),
+              .options = std::move(options),
+              .publish_tag = std::move(publish_tag),
+              .done = std::move(done),
               .started_us = now_us};
     ++own_.acquires_started;
     if (p.options.wait.count() < 0 || Us(p.options.wait) > core::kWaitUsMax) {
@@ -73,9 +77,9 @@ void Engine::StartRequest(Pending p) {
     }
     ++own_.breaker_rejections;
     ++own_.acquires_failed;
-    return Complete(p, absl::UnavailableError(absl::StrCat(
-                           "circuit breaker open: ", breaker_.failures,
-                           " requests in a row found no quorum; retry later")));
+    return Complete(
+        p, absl::UnavailableError(absl::StrCat("circuit breaker open: ", breaker_.failures,
+                                               " requests in a row found no quorum; retry later")));
   }
   Begin(std::move(p), now);
 }
@@ -158,15 +162,14 @@ void Engine::Granted(const core::LeaseEvent& event, core::Now now) {
   auto state = std::make_shared<LeaseState>(event.resource, event.token, event.request,
                                             event.deadline_us, weak_from_this());
   const int64_t duration_us = Us(p.options.duration);
-  int64_t margin_us = p.options.loss_margin.count() > 0 ? Us(p.options.loss_margin)
-                                                         : duration_us / 10;
+  int64_t margin_us =
+      p.options.loss_margin.count() > 0 ? Us(p.options.loss_margin) : duration_us / 10;
   margin_us = std::min(margin_us, duration_us / 2);
   Held h{.state = state,
          .duration_us = duration_us,
          .auto_renew = p.options.auto_renew,
-         .hold_until_us = p.options.hold_max.count() > 0
-                              ? p.started_us + Us(p.options.hold_max)
-                              : kNever,
+         .hold_until_us =
+             p.options.hold_max.count() > 0 ? p.started_us + Us(p.options.hold_max) : kNever,
          .loss_margin_us = margin_us,
          .loss_at_us = event.deadline_us - margin_us,
          .publish_tag = p.publish_tag,
@@ -212,9 +215,9 @@ void Engine::Failed(const core::LeaseEvent& event, core::Now now) {
     const bool reopen = breaker_.probing;
     if (reopen || (!breaker_.open && breaker_.failures >= settings_.options.breaker_failures)) {
       if (reopen) {
-        breaker_.cooldown_us = std::min(breaker_.cooldown_us * 2,
-                                        Us(settings_.options.breaker_cooldown) *
-                                            kBreakerCooldownGrowthMax);
+        breaker_.cooldown_us =
+            std::min(breaker_.cooldown_us * 2,
+                     Us(settings_.options.breaker_cooldown) * kBreakerCooldownGrowthMax);
       }
       breaker_.open = true;
       breaker_.probing = false;
@@ -284,7 +287,10 @@ void Engine::ReportLost(Held& h, absl::Status why, core::Now now) {
   core::Effects fx;
   (void)lease_->Release(request, now, fx);
   Apply(fx);
-  if (on_lost) on_lost(why);
+  if (on_lost) {
+    PublishMetrics();  // as in Complete: the callback may read them
+    on_lost(why);
+  }
 }
 
 void Engine::LeaseTimers(core::Now now) {
@@ -301,8 +307,8 @@ void Engine::LeaseTimers(core::Now now) {
     if (now.mono_us >= h.loss_at_us) {
       absl::Status why =
           !h.auto_renew ? absl::DeadlineExceededError("the lease ends; renewal is off")
-          : h.capped ? absl::DeadlineExceededError("the hold cap (hold_max) is reached")
-              : absl::UnavailableError("renewal did not reach a majority of voters in time");
+          : h.capped    ? absl::DeadlineExceededError("the hold cap (hold_max) is reached")
+                     : absl::UnavailableError("renewal did not reach a majority of voters in time");
       ReportLost(h, std::move(why), now);
       continue;
     }

@@ -1,9 +1,10 @@
 // lockmesh::Histogram and the log level names.
+#include "lockmesh/metrics.h"
+
 #include <cmath>
 #include <limits>
 
 #include "lockmesh/log.h"
-#include "lockmesh/metrics.h"
 
 namespace lockmesh {
 
@@ -36,10 +37,14 @@ uint64_t Histogram::Percentile(double q) const {
 
 std::string_view LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarning: return "warning";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
   }
   return "unknown";
 }

@@ -2,8 +2,8 @@
 #include "lockmesh/node.h"
 
 #include <future>
-#include <type_traits>
 #include <thread>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "lib/crypto/init.h"
@@ -91,7 +91,8 @@ void Node::Stop() {
     engine_->Stop([] {});
     return;
   }
-  Wait<bool>([this](auto done) { engine_->Stop([done = std::move(done)]() mutable { done(true); }); });
+  Wait<bool>(
+      [this](auto done) { engine_->Stop([done = std::move(done)]() mutable { done(true); }); });
 }
 
 absl::StatusOr<Lease> Node::Acquire(std::string_view resource, AcquireOptions options) {

@@ -73,8 +73,8 @@ absl::StatusOr<Settings> MakeSettings(NodeOptions options) {
   if (!options.advertise_address.empty()) {
     absl::StatusOr<udp::endpoint> advertise = ParseEndpoint(options.advertise_address);
     if (!advertise.ok()) {
-      return Invalid(absl::StrCat("advertise_address (numeric ip:port): ",
-                                  advertise.status().message()));
+      return Invalid(
+          absl::StrCat("advertise_address (numeric ip:port): ", advertise.status().message()));
     }
     if (advertise->address().is_unspecified() || advertise->port() == 0) {
       return Invalid("advertise_address must name a reachable address and a port");
@@ -124,8 +124,7 @@ absl::StatusOr<Settings> MakeSettings(NodeOptions options) {
     }
     if (voter.name != options.name && s.self.address.empty() && *ep == s.bind) {
       return Invalid(absl::StrCat("voters: '", voter.name,
-                                  "' is listed at this node's own address ",
-                                  options.bind_address));
+                                  "' is listed at this node's own address ", options.bind_address));
     }
   }
   s.lease.self = core::NodeIdFromName(options.name);

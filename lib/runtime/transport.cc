@@ -112,11 +112,21 @@ std::vector<core::Envelope> Transport::Unpack(std::string_view datagram) {
   absl::StatusOr<std::string> plaintext = crypto::Open(*keyring_, cluster_name_, datagram);
   if (!plaintext.ok()) {
     switch (plaintext.status().code()) {
-      case absl::StatusCode::kOutOfRange: ++counters_.dropped_oversized; break;
-      case absl::StatusCode::kDataLoss: ++counters_.dropped_truncated; break;
-      case absl::StatusCode::kUnimplemented: ++counters_.dropped_unknown_version; break;
-      case absl::StatusCode::kNotFound: ++counters_.dropped_unknown_key; break;
-      default: ++counters_.dropped_unauthenticated; break;
+      case absl::StatusCode::kOutOfRange:
+        ++counters_.dropped_oversized;
+        break;
+      case absl::StatusCode::kDataLoss:
+        ++counters_.dropped_truncated;
+        break;
+      case absl::StatusCode::kUnimplemented:
+        ++counters_.dropped_unknown_version;
+        break;
+      case absl::StatusCode::kNotFound:
+        ++counters_.dropped_unknown_key;
+        break;
+      default:
+        ++counters_.dropped_unauthenticated;
+        break;
     }
     return out;
   }

@@ -25,7 +25,9 @@
 // shared and internally synchronized (rotation from API threads is fine).
 #pragma once
 
-#include <utility>  // before asio (see lockmesh/node.h)
+// clang-format off: Boost 1.74's awaitable.hpp needs <utility> first under GCC 12.
+#include <utility>
+// clang-format on
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>

@@ -1,5 +1,10 @@
 #include "lib/wire/batch.h"
 
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+#include <kj/io.h>
+
 #include <array>
 #include <cstddef>
 #include <cstring>
@@ -7,11 +12,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <capnp/message.h>
-#include <capnp/serialize.h>
-#include <kj/exception.h>
-#include <kj/io.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -63,9 +63,9 @@ absl::StatusOr<std::vector<std::string>> DecodeBatchUnchecked(std::string_view b
   }
   auto root = reader.getRoot<schema::Batch>();
   if (root.getVersion() != core::kProtocolVersion) {
-    return absl::UnimplementedError(absl::StrCat("unsupported protocol version ",
-                                                 root.getVersion(), " (this build speaks ",
-                                                 core::kProtocolVersion, ")"));
+    return absl::UnimplementedError(absl::StrCat("unsupported protocol version ", root.getVersion(),
+                                                 " (this build speaks ", core::kProtocolVersion,
+                                                 ")"));
   }
   // Read once: the traversal limit counts every read of the list.
   const capnp::List<capnp::Data>::Reader messages = root.getMessages();
@@ -137,9 +137,8 @@ std::string BatchBuilder::Finish() {
 absl::StatusOr<std::vector<std::string>> DecodeBatch(std::string_view bytes) {
   if (bytes.empty()) return absl::InvalidArgumentError("empty datagram");
   if (bytes.size() > core::kDatagramBytesMax) {
-    return absl::InvalidArgumentError(absl::StrCat("datagram is ", bytes.size(),
-                                                   " bytes, more than the limit of ",
-                                                   core::kDatagramBytesMax));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "datagram is ", bytes.size(), " bytes, more than the limit of ", core::kDatagramBytesMax));
   }
   // Cap'n Proto reports malformed input (bad pointers, truncation, limits exceeded) by
   // throwing kj::Exception; nothing may escape to the caller.

@@ -101,8 +101,8 @@ TEST(BadInputTest, ALiveNodeCountsAndDropsBadDatagramsAndStillServes) {
   TestCluster c(3, 3);
   c.WaitConverged();
   boost::asio::io_context io;
-  boost::asio::ip::udp::socket s(io, boost::asio::ip::udp::endpoint(
-                                         boost::asio::ip::make_address("127.0.0.1"), 0));
+  boost::asio::ip::udp::socket s(
+      io, boost::asio::ip::udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
   const auto target = *runtime::ParseEndpoint(c.node(0).address());
   auto send = [&](const std::string& bytes) { s.send_to(boost::asio::buffer(bytes), target); };
 
@@ -148,9 +148,8 @@ TEST(BadInputTest, ANodeWithAnotherVoterSetIsRefusedLoudly) {
   absl::StatusOr<std::unique_ptr<Node>> stranger = Node::Start(o);
   ASSERT_TRUE(stranger.ok()) << stranger.status();
   // Only its own vote counts: n0 and n1 drop its messages, so it gets no majority.
-  absl::StatusOr<Lease> lease =
-      (*stranger)->Acquire("r", {.duration = std::chrono::seconds(1),
-                                 .wait = std::chrono::milliseconds(300)});
+  absl::StatusOr<Lease> lease = (*stranger)->Acquire(
+      "r", {.duration = std::chrono::seconds(1), .wait = std::chrono::milliseconds(300)});
   EXPECT_FALSE(lease.ok());
   ASSERT_TRUE(c.events().WaitFor([&] {
     return c.node(0).GetMetrics().dropped_voter_set_mismatch >= 1 &&

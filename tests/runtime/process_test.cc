@@ -96,9 +96,7 @@ class Process {
   std::string partial_;
 };
 
-uint64_t TokenOf(const std::string& line) {
-  return std::stoull(line.substr(line.find(' ') + 1));
-}
+uint64_t TokenOf(const std::string& line) { return std::stoull(line.substr(line.find(' ') + 1)); }
 
 class ProcessTest : public ::testing::Test {
  protected:
@@ -107,8 +105,8 @@ class ProcessTest : public ::testing::Test {
     boost::asio::io_context io;
     std::vector<boost::asio::ip::udp::socket> sockets;
     for (int i = 0; i < 4; ++i) {
-      sockets.emplace_back(io, boost::asio::ip::udp::endpoint(
-                                   boost::asio::ip::make_address("127.0.0.1"), 0));
+      sockets.emplace_back(
+          io, boost::asio::ip::udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
       addresses_.push_back(absl::StrCat("127.0.0.1:", sockets.back().local_endpoint().port()));
     }
     dir_ = ::testing::TempDir() + "/lockmesh-process-" + std::to_string(::getpid()) + "-" +

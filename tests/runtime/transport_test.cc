@@ -15,7 +15,10 @@ namespace lockmesh::runtime {
 namespace {
 
 core::Envelope Acquire(uint64_t ballot, std::string resource = "orders") {
-  return core::Envelope{.from = 1, .from_incarnation = 1, .to = 2, .hlc = ballot,
+  return core::Envelope{.from = 1,
+                        .from_incarnation = 1,
+                        .to = 2,
+                        .hlc = ballot,
                         .voter_set_hash = 7,
                         .body = core::AcquireMsg{.resource = std::move(resource),
                                                  .ballot = ballot,

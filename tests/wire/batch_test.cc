@@ -6,6 +6,9 @@
 // an exception.
 #include "lib/wire/batch.h"
 
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -14,9 +17,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <capnp/message.h>
-#include <capnp/serialize.h>
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
@@ -94,8 +94,8 @@ std::string CraftBatch(uint16_t version, const std::vector<std::string>& element
   root.setVersion(version);
   auto list = root.initMessages(static_cast<unsigned>(elements.size()));
   for (unsigned i = 0; i < elements.size(); ++i) {
-    list.set(i, kj::arrayPtr(reinterpret_cast<const kj::byte*>(elements[i].data()),
-                             elements[i].size()));
+    list.set(
+        i, kj::arrayPtr(reinterpret_cast<const kj::byte*>(elements[i].data()), elements[i].size()));
   }
   return Flat(message);
 }
@@ -238,8 +238,7 @@ TEST(BatchTest, BytesPredictsFinishExactly) {
     std::vector<std::string> added;
     while (builder.count() < count_max) {
       // Mostly small envelopes, sometimes one up to the largest Encode makes.
-      const std::size_t len =
-          1 + (rng() % 8 == 0 ? rng() % core::kEnvelopeBytesMax : rng() % 120);
+      const std::size_t len = 1 + (rng() % 8 == 0 ? rng() % core::kEnvelopeBytesMax : rng() % 120);
       if (!builder.Fits(len)) break;
       std::string message(len, static_cast<char>(rng()));
       builder.Add(message);
@@ -435,8 +434,8 @@ TEST(BatchTest, EveryTruncationIsAnError) {
       SCOPED_TRACE(testing::Message() << "prefix " << len << "/" << batch.size());
       const absl::StatusOr<std::vector<std::string>> out =
           DecodeChecked(std::string_view(batch).substr(0, len));
-      EXPECT_EQ(out.status().code(), len == 0 ? absl::StatusCode::kInvalidArgument
-                                              : absl::StatusCode::kDataLoss)
+      EXPECT_EQ(out.status().code(),
+                len == 0 ? absl::StatusCode::kInvalidArgument : absl::StatusCode::kDataLoss)
           << out.status();
     }
   }
@@ -479,8 +478,8 @@ TEST(BatchTest, TooManyMessagesIsInvalidArgument) {
 
 TEST(BatchTest, EmptyElementIsInvalidArgument) {
   // A zero-length element in the middle, and an element left null.
-  ExpectCode(CraftBatch(core::kProtocolVersion, {"a", "", "c"}),
-             absl::StatusCode::kInvalidArgument, "message 1 of 3 in the batch is empty");
+  ExpectCode(CraftBatch(core::kProtocolVersion, {"a", "", "c"}), absl::StatusCode::kInvalidArgument,
+             "message 1 of 3 in the batch is empty");
   capnp::MallocMessageBuilder message;
   auto root = message.initRoot<schema::Batch>();
   root.setVersion(core::kProtocolVersion);

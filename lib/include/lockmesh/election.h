@@ -18,10 +18,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
-
-#include <memory>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"

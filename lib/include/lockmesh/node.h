@@ -30,15 +30,17 @@
 // the call that started them.
 #pragma once
 
-#include <utility>  // before asio: Boost 1.74's awaitable.hpp needs it under GCC 12
+// clang-format off: Boost 1.74's awaitable.hpp needs <utility> first under GCC 12.
+#include <utility>
+// clang-format on
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/async_result.hpp>
 #include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
-#include <boost/asio/prefer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <map>
 #include <memory>
 #include <optional>
@@ -126,8 +128,7 @@ class Node {
   template <typename CompletionToken>
   auto async_acquire_all(std::vector<std::string> resources, AcquireOptions options,
                          CompletionToken&& token) {
-    return boost::asio::async_initiate<CompletionToken,
-                                       void(absl::StatusOr<std::vector<Lease>>)>(
+    return boost::asio::async_initiate<CompletionToken, void(absl::StatusOr<std::vector<Lease>>)>(
         [this](auto handler, std::vector<std::string> resources, AcquireOptions options) {
           AcquireAllAsync(std::move(resources), std::move(options),
                           Deliver<absl::StatusOr<std::vector<Lease>>>(std::move(handler)));
