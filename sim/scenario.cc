@@ -261,6 +261,8 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
       st = set_dur(s.hold_us);
     } else if (key == "think") {
       st = set_dur(s.think_us);
+    } else if (key == "waiter-priority") {
+      st = set_dur(s.timing.waiter_priority_us);
     } else if (key == "wait") {
       st = set_dur(s.wait_us);
     } else if (key == "op") {

@@ -45,6 +45,7 @@ struct RunStats {
   uint64_t decode_errors = 0;
   uint64_t acquires = 0;
   uint64_t grants = 0;
+  std::vector<uint64_t> grants_by_node;  // index: node (fairness between nodes)
   uint64_t failures = 0;
   uint64_t releases = 0;
   uint64_t expiries = 0;

@@ -119,6 +119,10 @@ void Simulation::OnLeaseEvent(Node& node, const core::LeaseEvent& event) {
   switch (event.kind) {
     case Kind::kGranted:
       ++stats_.grants;
+      if (stats_.grants_by_node.size() <= static_cast<std::size_t>(node.index)) {
+        stats_.grants_by_node.resize(node.index + 1);
+      }
+      ++stats_.grants_by_node[node.index];
       checker_->OnGranted(now_, node.index, event.request, event.resource, event.token,
                           event.deadline_us);
       checker_->OnWaitEnd(event.resource, now_);

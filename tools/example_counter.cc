@@ -11,19 +11,24 @@
 //       --cluster=demo --key_file=key --bootstrap --file=/tmp/counter --increments=100
 //
 // Prints, one line each, flushed: "READY <name> <address> quarantined=<0|1>", then
-// "GRANTED <token>" per increment (or "FENCED <token>" if the store refused it), then
-// "DONE <n> fenced=<k>". With --hold it takes the lease once, keeps renewing it, writes once
-// and prints "HOLDING <token>". It keeps serving as a member (and voter) until SIGINT or
-// SIGTERM, then leaves the cluster and prints "STOPPED"; --exit_when_done leaves after DONE.
+// "GRANTED <token> wait_us=<µs waited for the lease>" per increment (or "FENCED <token>" if
+// the store refused it), then "DONE <n> fenced=<k>" (totals over all --callers threads, each
+// making --increments increments). With --hold it takes the lease once, keeps renewing it,
+// writes once and prints "HOLDING <token>". It keeps serving as a member (and voter) until SIGINT
+// or SIGTERM, then leaves the cluster and prints "STOPPED"; --exit_when_done leaves after DONE.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -32,7 +37,8 @@
 #include "tools/node_flags.h"
 
 ABSL_FLAG(std::string, file, "", "the counter file, shared by all instances");
-ABSL_FLAG(int, increments, 0, "how many fenced increments to make");
+ABSL_FLAG(int, increments, 0, "how many fenced increments each caller makes");
+ABSL_FLAG(int, callers, 1, "caller threads, each making --increments increments");
 ABSL_FLAG(bool, hold, false, "take the lease once and hold it (renewing) until killed");
 ABSL_FLAG(int64_t, lease_ms, 2000, "lease duration");
 ABSL_FLAG(int64_t, wait_ms, 30000, "how long one acquire may wait");
@@ -67,6 +73,32 @@ bool FencedIncrement(const std::string& path, uint64_t token) {
   ::flock(fd, LOCK_UN);
   ::close(fd);
   return ok;
+}
+
+// One caller: `increments` fenced increments, each under a lease on "counter". Prints
+// GRANTED (with the wait for the lease) or FENCED per increment, FAILED per failed acquire.
+void Increments(lockmesh::Node& node, const std::string& file,
+                const lockmesh::AcquireOptions& options, int increments, std::atomic<int>& done,
+                std::atomic<int>& fenced) {
+  for (int i = 0; i < increments; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<lockmesh::Lease> lease = node.Acquire("counter", options);
+    const auto wait_us = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - start);
+    if (!lease.ok()) {
+      Say("FAILED " + std::string(lease.status().message()));
+      if (absl::IsCancelled(lease.status())) return;  // the node is stopping
+      continue;
+    }
+    if (FencedIncrement(file, lease->token())) {
+      ++done;
+      Say("GRANTED " + std::to_string(lease->token()) +
+          " wait_us=" + std::to_string(wait_us.count()));
+    } else {
+      ++fenced;
+      Say("FENCED " + std::to_string(lease->token()));
+    }
+  }
 }
 
 }  // namespace
@@ -112,22 +144,15 @@ int main(int argc, char** argv) {
       held = *std::move(lease);
       return;
     }
-    int done = 0, fenced = 0;
-    for (int i = 0; i < absl::GetFlag(FLAGS_increments); ++i) {
-      absl::StatusOr<lockmesh::Lease> lease =
-          (*node)->Acquire("counter", {.duration = lease_ms, .wait = wait_ms});
-      if (!lease.ok()) {
-        Say("FAILED " + std::string(lease.status().message()));
-        continue;
-      }
-      if (FencedIncrement(file, lease->token())) {
-        ++done;
-        Say("GRANTED " + std::to_string(lease->token()));
-      } else {
-        ++fenced;
-        Say("FENCED " + std::to_string(lease->token()));
-      }
+    std::atomic<int> done = 0, fenced = 0;
+    std::vector<std::thread> callers;
+    for (int c = 0; c < std::max(1, absl::GetFlag(FLAGS_callers)); ++c) {
+      callers.emplace_back([&] {
+        Increments(**node, file, {.duration = lease_ms, .wait = wait_ms},
+                   absl::GetFlag(FLAGS_increments), done, fenced);
+      });
     }
+    for (std::thread& t : callers) t.join();
     Say("DONE " + std::to_string(done) + " fenced=" + std::to_string(fenced));
     if (absl::GetFlag(FLAGS_exit_when_done)) kill(getpid(), SIGTERM);
   });

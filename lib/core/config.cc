@@ -85,8 +85,9 @@ absl::Status LeaseConfig::Validate() const {
   if (backoff_us_min <= 0 || backoff_us_max < backoff_us_min) {
     return Invalid("backoff must satisfy 0 < backoff_us_min <= backoff_us_max");
   }
-  if (held_retry_slack_us < 0 || notice_jitter_us < 0) {
-    return Invalid("held_retry_slack_us and notice_jitter_us must not be negative");
+  if (held_retry_slack_us < 0 || notice_jitter_us < 0 || waiter_priority_us < 0) {
+    return Invalid(
+        "held_retry_slack_us, notice_jitter_us and waiter_priority_us must not be negative");
   }
   if (unsafe.any() && !allow_unsafe) {
     return Invalid("unsafe switches are set but allow_unsafe is not (simulation only)");

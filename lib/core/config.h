@@ -55,6 +55,11 @@ struct LeaseConfig {
   int64_t held_retry_slack_us = 50'000;
   // A release notice triggers a retry after a random delay in [0, this].
   int64_t notice_jitter_us = 25'000;
+  // Fairness across nodes: when a lease ends, a voter keeps the resource for the waiters it
+  // notified for this long (0: off), refusing others as "held". Without it, the holder's node
+  // hands the lease straight to its next local request, ahead of every notified waiter, and
+  // a busy node can starve the rest. Must cover notice_jitter_us and a round trip.
+  int64_t waiter_priority_us = 100'000;
 
   UnsafeSwitches unsafe;
   bool allow_unsafe = false;

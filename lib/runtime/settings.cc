@@ -29,6 +29,7 @@ void ApplyTiming(Timing timing, core::LeaseConfig& lease, core::GossipConfig& go
       lease.attempt_timeout_us = 3'000'000;
       lease.backoff_us_min = 50'000;
       lease.backoff_us_max = 5'000'000;
+      lease.waiter_priority_us = 500'000;
       break;
     case Timing::kLocal:
       gossip = core::GossipConfig::Local();
@@ -37,6 +38,7 @@ void ApplyTiming(Timing timing, core::LeaseConfig& lease, core::GossipConfig& go
       lease.backoff_us_min = 5'000;
       lease.backoff_us_max = 1'000'000;
       lease.held_retry_slack_us = 20'000;
+      lease.waiter_priority_us = 50'000;
       break;
   }
 }

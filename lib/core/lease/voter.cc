@@ -77,14 +77,17 @@ void Voter::OnAcquire(NodeId from, const AcquireMsg& msg, Now now, Outbox& out) 
   // ballot so that an asker whose clock lags still learns the lease is held,
   // and waits for the notice instead of retrying into the same refusal.
   if (live && !(e.owner == msg.owner) && !config_.unsafe.overwrite_lease) {
-    if (std::find(e.waiters.begin(), e.waiters.end(), from) == e.waiters.end()) {
-      if (e.waiters.size() < kWaitersPerResourceMax) {
-        e.waiters.push_back(from);
-      } else {
-        ++stats_.waiters_dropped;
-      }
-    }
+    AddWaiter(e, from);
     return RefuseAcquire(from, msg, RefuseReason::kHeld, e.highest, e.until_us - now.mono_us, out);
+  }
+  // Just released or expired: kept a moment for the waiters that were told (fairness; a
+  // refusal is always safe).
+  if (!live && now.mono_us < e.reserved_until_us &&
+      std::find(e.reserved_for.begin(), e.reserved_for.end(), from) == e.reserved_for.end()) {
+    AddWaiter(e, from);
+    ++stats_.reserved_refusals;
+    return RefuseAcquire(from, msg, RefuseReason::kHeld, e.highest,
+                         e.reserved_until_us - now.mono_us, out);
   }
   // Rule 3(b): strictly above every ballot accepted here and the floor.
   if (msg.ballot <= e.highest || msg.ballot <= floor_) {
@@ -92,6 +95,11 @@ void Voter::OnAcquire(NodeId from, const AcquireMsg& msg, Now now, Outbox& out) 
   }
 
   LM_CHECK(msg.ballot > e.highest);
+  if (e.reserved_until_us != 0) {
+    reservations_.erase({e.reserved_until_us, it->first});
+    e.reserved_until_us = 0;
+    e.reserved_for.clear();
+  }
   e.highest = msg.ballot;
   SetUntil(it->first, e, now.mono_us + msg.duration_us);
   e.has_lease = true;
@@ -142,17 +150,47 @@ void Voter::OnRelease(NodeId from, const ReleaseMsg& msg, Now now, Outbox& out) 
     return;
   }
   ++stats_.releases;
-  EndLease(it, out);
+  EndLease(it, now, out);
 }
 
-void Voter::EndLease(absl::btree_map<std::string, Entry>::iterator it, Outbox& out) {
+void Voter::AddWaiter(Entry& e, NodeId from) {
+  if (std::find(e.waiters.begin(), e.waiters.end(), from) != e.waiters.end()) return;
+  if (e.waiters.size() < kWaitersPerResourceMax) {
+    e.waiters.push_back(from);
+  } else {
+    ++stats_.waiters_dropped;
+  }
+}
+
+void Voter::EndLease(absl::btree_map<std::string, Entry>::iterator it, Now now, Outbox& out) {
   Entry& e = it->second;
   if (e.has_lease) expiry_.erase({e.until_us, it->first});
+  std::vector<NodeId> told;
+  for (NodeId waiter : e.waiters) {
+    ++stats_.notices_sent;
+    out.Send(waiter, ReleaseNoticeMsg{it->first, e.ballot});
+    if (waiter != e.owner.node) told.push_back(waiter);
+  }
+  floor_ = std::max(floor_, e.highest);
+  if (told.empty() || config_.waiter_priority_us == 0) {
+    entries_.erase(it);
+    return;
+  }
+  e.has_lease = false;
+  e.waiters.clear();
+  e.reserved_for = std::move(told);
+  e.reserved_until_us = now.mono_us + config_.waiter_priority_us;
+  reservations_.insert({e.reserved_until_us, it->first});
+  ++stats_.reservations;
+}
+
+void Voter::EndReservation(absl::btree_map<std::string, Entry>::iterator it, Outbox& out) {
+  Entry& e = it->second;
+  reservations_.erase({e.reserved_until_us, it->first});
   for (NodeId waiter : e.waiters) {
     ++stats_.notices_sent;
     out.Send(waiter, ReleaseNoticeMsg{it->first, e.ballot});
   }
-  floor_ = std::max(floor_, e.highest);
   entries_.erase(it);
 }
 
@@ -162,7 +200,12 @@ void Voter::OnTick(Now now, Outbox& out) {
     auto it = entries_.find(expiry_.begin()->second);
     LM_CHECK(it != entries_.end() && it->second.has_lease);
     ++stats_.expiries;
-    EndLease(it, out);
+    EndLease(it, now, out);
+  }
+  while (!reservations_.empty() && reservations_.begin()->first <= now.mono_us) {
+    auto it = entries_.find(reservations_.begin()->second);
+    LM_CHECK(it != entries_.end() && !it->second.has_lease);
+    EndReservation(it, out);
   }
 }
 
@@ -170,6 +213,7 @@ int64_t Voter::NextTickUs() const {
   int64_t next = std::numeric_limits<int64_t>::max();
   if (quarantine_pending_) next = quarantine_until_us_;
   if (!expiry_.empty()) next = std::min(next, expiry_.begin()->first);
+  if (!reservations_.empty()) next = std::min(next, reservations_.begin()->first);
   return next;
 }
 

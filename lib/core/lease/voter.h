@@ -31,6 +31,8 @@ struct VoterStats {
   uint64_t expiries = 0;
   uint64_t notices_sent = 0;
   uint64_t waiters_dropped = 0;
+  uint64_t reservations = 0;       // ended leases kept for the waiters told of them
+  uint64_t reserved_refusals = 0;  // acquires refused because of such a reservation
 };
 
 class Voter {
@@ -71,12 +73,20 @@ class Voter {
     Owner owner;
     int64_t until_us = 0;
     std::vector<NodeId> waiters;
+    // After a lease ends: the nodes told of it, which alone may take the resource until
+    // `reserved_until_us` (LeaseConfig::waiter_priority_us). The entry stays for that long.
+    std::vector<NodeId> reserved_for;
+    int64_t reserved_until_us = 0;
   };
 
   bool Live(const Entry& e, Now now) const { return e.has_lease && now.mono_us < e.until_us; }
   void SetUntil(const std::string& resource, Entry& e, int64_t until_us);
-  // Ends the lease of `it` (release or expiry), tells waiters, drops the entry.
-  void EndLease(absl::btree_map<std::string, Entry>::iterator it, Outbox& out);
+  // Ends the lease of `it` (release or expiry), tells waiters, and drops the entry or keeps
+  // it reserved for them.
+  void EndLease(absl::btree_map<std::string, Entry>::iterator it, Now now, Outbox& out);
+  // Drops an entry whose reservation ran out unused, telling whoever asked meanwhile.
+  void EndReservation(absl::btree_map<std::string, Entry>::iterator it, Outbox& out);
+  void AddWaiter(Entry& e, NodeId from);
   void EndQuarantineIfDue(Now now);
   void RefuseAcquire(NodeId from, const AcquireMsg& msg, RefuseReason reason, Ballot highest,
                      int64_t remaining_us, Outbox& out);
@@ -90,6 +100,7 @@ class Voter {
   // simulator could not replay a seed.
   absl::btree_map<std::string, Entry> entries_;
   absl::btree_set<std::pair<int64_t, std::string>> expiry_;
+  absl::btree_set<std::pair<int64_t, std::string>> reservations_;
   VoterStats stats_;
 };
 

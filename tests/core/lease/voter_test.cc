@@ -72,8 +72,55 @@ TEST_F(VoterTest, ReleaseTellsEachRecordedWaiterOnce) {
   for (const auto& [to, body] : out.sent) EXPECT_EQ(std::get<ReleaseNoticeMsg>(body).ballot, B(1));
   EXPECT_EQ(v().stats().notices_sent, 2u);
   EXPECT_EQ(v().stats().releases, 1u);
+  // Kept for the waiters it told (waiter priority), then dropped with nothing more to say.
+  const int64_t reserved_until = 40 + config_.waiter_priority_us;
+  EXPECT_EQ(v().resource_count(), 1u);
+  EXPECT_EQ(v().NextTickUs(), reserved_until);
+  EXPECT_TRUE(Tick(reserved_until).sent.empty());
   EXPECT_EQ(v().resource_count(), 0u);
   EXPECT_EQ(v().NextTickUs(), kNever);
+}
+
+// Fairness across nodes: the holder's node must not hand the lease straight to its next
+// local request ahead of the waiters that were told of the release.
+TEST_F(VoterTest, AnEndedLeaseIsKeptForTheToldWaitersForAMoment) {
+  Acquire(10, kA, B(1), 0);
+  Acquire(20, kB, B(2), 10);  // refused as held: a waiter
+  Release(kA, B(1), 40);
+  // The holder's node asks again at once: refused as held for the rest of the window, and
+  // told when the window ends.
+  const AcquireReplyMsg again = Acquire(10, Owner{10, 1, 2}, B(3), 50);
+  EXPECT_FALSE(again.accepted);
+  EXPECT_EQ(again.reason, RefuseReason::kHeld);
+  EXPECT_EQ(again.holder_remaining_us, 40 + config_.waiter_priority_us - 50);
+  EXPECT_EQ(v().stats().reserved_refusals, 1u);
+  // The told waiter takes it; the window is over.
+  EXPECT_TRUE(Acquire(20, kB, B(4), 60).accepted);
+  EXPECT_EQ(v().NextTickUs(), 60 + kD);
+  // When it ends, the holder's node (now a waiter) is told, and the resource kept for it.
+  const RecordingOutbox out = Release(kB, B(4), 70);
+  EXPECT_EQ(NoticesTo(out), std::vector<NodeId>{10});
+  EXPECT_TRUE(Acquire(10, Owner{10, 1, 2}, B(5), 80).accepted);
+}
+
+TEST_F(VoterTest, AnUnusedReservationEndsAndTellsWhoAskedMeanwhile) {
+  Acquire(10, kA, B(1), 0);
+  Acquire(20, kB, B(2), 10);
+  Release(kA, B(1), 40);
+  EXPECT_EQ(Acquire(30, kC, B(3), 50).reason, RefuseReason::kHeld);
+  const RecordingOutbox out = Tick(40 + config_.waiter_priority_us);
+  EXPECT_EQ(NoticesTo(out), std::vector<NodeId>{30});
+  EXPECT_EQ(v().resource_count(), 0u);
+  EXPECT_TRUE(Acquire(30, kC, B(4), 40 + config_.waiter_priority_us + 1).accepted);
+}
+
+TEST_F(VoterTest, WaiterPriorityZeroFreesTheResourceAtOnce) {
+  config_.waiter_priority_us = 0;
+  Acquire(10, kA, B(1), 0);
+  Acquire(20, kB, B(2), 10);
+  Release(kA, B(1), 40);
+  EXPECT_EQ(v().resource_count(), 0u);
+  EXPECT_TRUE(Acquire(30, kC, B(3), 50).accepted);
 }
 
 TEST_F(VoterTest, ExpiryTellsTheWaiters) {
@@ -84,6 +131,8 @@ TEST_F(VoterTest, ExpiryTellsTheWaiters) {
   const RecordingOutbox out = Tick(kD);
   EXPECT_EQ(NoticesTo(out), std::vector<NodeId>{20});
   EXPECT_EQ(v().stats().expiries, 1u);
+  EXPECT_EQ(v().resource_count(), 1u);  // kept for node 20 for waiter_priority_us
+  EXPECT_TRUE(Tick(kD + config_.waiter_priority_us).sent.empty());
   EXPECT_EQ(v().resource_count(), 0u);
 }
 
