@@ -217,9 +217,7 @@ void Engine::OnMemberEvent(const core::MemberEvent& event) {
     absl::StatusOr<udp::endpoint> ep = ParseEndpoint(event.info.address);
     if (ep.ok() && routes_.size() < core::kMembersMax) routes_[event.node] = *ep;
   }
-  const LogLevel level = event.kind == Kind::kDead      ? LogLevel::kWarning
-                         : event.kind == Kind::kSuspect ? LogLevel::kInfo
-                                                        : LogLevel::kInfo;
+  const LogLevel level = event.kind == Kind::kDead ? LogLevel::kWarning : LogLevel::kInfo;
   Log(level, absl::StrCat("member.", core::MemberEventKindName(event.kind)),
       absl::StrCat(who, " ", core::MemberEventKindName(event.kind), " (", event.info.address, ")"));
 }

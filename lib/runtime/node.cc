@@ -124,37 +124,36 @@ void Node::AcquireAllAsync(std::vector<std::string> resources, AcquireOptions op
   engine_->AcquireAll(std::move(resources), std::move(options), std::move(done));
 }
 
-absl::Status Node::AddKey(std::string_view key_text) {
+namespace {
+
+// Parses `key_text`, applies one rotation step to the keyring, and logs it if it took.
+absl::Status RotationStep(runtime::Engine& engine, std::string_view key_text,
+                          absl::Status (crypto::Keyring::*step)(const crypto::Key&),
+                          std::string_view event, std::string_view what) {
   absl::StatusOr<crypto::Key> key = crypto::ParseKey(key_text);
   if (!key.ok()) return key.status();
-  absl::Status st = engine_->keyring().AddKey(*key);
+  absl::Status st = (engine.keyring().*step)(*key);
   if (st.ok()) {
-    engine_->Log(LogLevel::kInfo, "key.added",
-                 absl::StrCat("accepting key ", crypto::FormatKeyId(key->id())));
+    engine.Log(LogLevel::kInfo, event,
+               absl::StrCat(std::string(what), " key ", crypto::FormatKeyId(key->id())));
   }
   return st;
+}
+
+}  // namespace
+
+absl::Status Node::AddKey(std::string_view key_text) {
+  return RotationStep(*engine_, key_text, &crypto::Keyring::AddKey, "key.added", "accepting");
 }
 
 absl::Status Node::UseKey(std::string_view key_text) {
-  absl::StatusOr<crypto::Key> key = crypto::ParseKey(key_text);
-  if (!key.ok()) return key.status();
-  absl::Status st = engine_->keyring().UsePrimary(*key);
-  if (st.ok()) {
-    engine_->Log(LogLevel::kInfo, "key.primary",
-                 absl::StrCat("sealing with key ", crypto::FormatKeyId(key->id())));
-  }
-  return st;
+  return RotationStep(*engine_, key_text, &crypto::Keyring::UsePrimary, "key.primary",
+                      "sealing with");
 }
 
 absl::Status Node::RemoveKey(std::string_view key_text) {
-  absl::StatusOr<crypto::Key> key = crypto::ParseKey(key_text);
-  if (!key.ok()) return key.status();
-  absl::Status st = engine_->keyring().RemoveKey(*key);
-  if (st.ok()) {
-    engine_->Log(LogLevel::kInfo, "key.removed",
-                 absl::StrCat("no longer accepting key ", crypto::FormatKeyId(key->id())));
-  }
-  return st;
+  return RotationStep(*engine_, key_text, &crypto::Keyring::RemoveKey, "key.removed",
+                      "no longer accepting");
 }
 
 absl::Status Node::SetTags(std::map<std::string, std::string> tags) {
