@@ -38,14 +38,18 @@ bool FencedStore::Write(const std::string& resource, core::Ballot token, uint64_
   return true;
 }
 
+namespace {
+// A few reports of each kind are enough to act on; keep the lists short.
+constexpr std::size_t kReportsMax = 20;
+}  // namespace
+
 void Checker::Add(int64_t now, const std::string& property, std::string detail) {
-  // One report per property and resource is enough to act on; keep the list short.
-  if (violations_.size() >= 20) return;
+  if (violations_.size() >= kReportsMax) return;
   violations_.push_back(Violation{property, now, std::move(detail)});
 }
 
 void Checker::CheckExclusive(int64_t now, const std::string& resource, const Hold& fresh) {
-  if (!check_s1_) return;
+  if (!rates_in_bound_) return;
   for (const Hold& h : holds_[resource]) {
     if (h.node == fresh.node && h.request == fresh.request) continue;
     if (!valid_(h.node, h.deadline_us)) continue;
@@ -61,9 +65,13 @@ void Checker::OnGranted(int64_t now, int node, uint64_t request, const std::stri
   CheckExclusive(now, resource, fresh);
   core::Ballot& last = last_token_[resource];
   if (token <= last) {
-    Add(now, "S2",
-        absl::StrFormat("'%s' granted to n%d with token %s, not above the previous grant's %s",
-                        resource, node, FormatToken(token), FormatToken(last)));
+    ++tokens_out_of_order_;
+    if (out_of_order_.size() < kReportsMax) {
+      out_of_order_.push_back(Violation{
+          "S2", now,
+          absl::StrFormat("'%s' granted to n%d with token %s, not above the previous grant's %s",
+                          resource, node, FormatToken(token), FormatToken(last))});
+    }
   }
   last = std::max(last, token);
   holds_[resource].push_back(fresh);
@@ -97,9 +105,19 @@ void Checker::OnNodeCrashed(int node) {
 
 void Checker::OnLostUpdate(int64_t now, const std::string& resource, core::Ballot token) {
   Add(now, "S3",
-      absl::StrFormat("the fenced store accepted a write to '%s' with token %d that was based on "
+      absl::StrFormat("the fenced store accepted a write to '%s' with token %s that was based on "
                       "a replaced version: an update was lost",
                       resource, FormatToken(token)));
+}
+
+void Checker::Finish(bool walls_in_bound) {
+  if (!rates_in_bound_ || !walls_in_bound) return;
+  for (Violation& v : out_of_order_) {
+    if (violations_.size() < kReportsMax) violations_.push_back(std::move(v));
+  }
+  out_of_order_.clear();
+  std::stable_sort(violations_.begin(), violations_.end(),
+                   [](const Violation& a, const Violation& b) { return a.at_us < b.at_us; });
 }
 
 void Checker::OnWaitStart(const std::string& resource, int64_t now) {

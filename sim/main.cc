@@ -3,10 +3,10 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "sim/gossip_report.h"
 #include "sim/report.h"
@@ -18,18 +18,42 @@ namespace {
 
 using namespace lockmesh::sim;
 
-constexpr absl::string_view kUsage = R"(usage:
-  lockmesh-sim run FILE [--seed=N] [--unsafe=NAME] [--quiet] [--trace]
-      run one scenario file; prints the account, statistics and verdict
-  lockmesh-sim swarm --seeds=A:B [--unsafe=NAME] [--threads=T] [--stop-at-first]
-      draw a random scenario per seed; prints each failing seed with its replay command
-  lockmesh-sim seed N [--unsafe=NAME] [--quiet] [--print]
-      replay one swarm seed with the account (--print: its scenario file only)
-  lockmesh-sim gossip-report [--runs=K] [--quick]
-      measure gossip membership: detection, false positives, Lifeguard, joins, bytes
-unsafe switches: no-quarantine, overwrite-lease, no-clock-margin
-exit status: 0 every property holds, 1 a property is broken, 2 usage or input error
-)";
+struct CommandUsage {
+  absl::string_view command;
+  absl::string_view text;
+};
+
+constexpr CommandUsage kCommands[] = {
+    {"run",
+     "  lockmesh-sim run FILE [--seed=N] [--unsafe=NAME] [--quiet] [--trace]\n"
+     "      run one scenario file; prints the account, statistics and verdict\n"},
+    {"swarm",
+     "  lockmesh-sim swarm --seeds=A:B [--unsafe=NAME] [--threads=T] [--stop-at-first]\n"
+     "      draw a random scenario per seed; prints each failing seed with its replay "
+     "command\n"},
+    {"seed",
+     "  lockmesh-sim seed N [--unsafe=NAME] [--quiet] [--print]\n"
+     "      replay one swarm seed with the account (--print: its scenario file only)\n"},
+    {"gossip-report",
+     "  lockmesh-sim gossip-report [--runs=K] [--quick]\n"
+     "      measure gossip membership: detection, false positives, Lifeguard, "
+     "joins, bytes\n"},
+};
+
+constexpr absl::string_view kUsageTail =
+    "unsafe switches: no-quarantine, overwrite-lease, no-clock-margin\n"
+    "exit status: 0 every property holds, 1 a property is broken, 2 usage or input error\n";
+
+// The usage of every command, or of `command` alone when it is one.
+std::string UsageText(absl::string_view command) {
+  std::string text = "usage:\n";
+  bool known = false;
+  for (const CommandUsage& c : kCommands) known |= c.command == command;
+  for (const CommandUsage& c : kCommands) {
+    if (!known || c.command == command) text += std::string(c.text);
+  }
+  return text + std::string(kUsageTail);
+}
 
 struct Flags {
   uint64_t seed = 1;
@@ -46,10 +70,18 @@ struct Flags {
   std::vector<std::string> args;
 };
 
-int Usage(absl::string_view error) {
+int Usage(absl::string_view error, absl::string_view command = "") {
   if (!error.empty()) std::cerr << "lockmesh-sim: " << error << "\n";
-  std::cerr << kUsage;
+  std::cerr << UsageText(command);
   return 2;
+}
+
+bool AsksForHelp(int argc, char** argv) {
+  for (int i = 2; i < argc; ++i) {
+    const absl::string_view a = argv[i];
+    if (a == "--help" || a == "-h") return true;
+  }
+  return false;
 }
 
 bool ParseFlags(int argc, char** argv, Flags& f, std::string& error) {
@@ -112,11 +144,15 @@ int RunOne(Scenario scenario, uint64_t seed, const Flags& f) {
 int main(int argc, char** argv) {
   if (argc < 2) return Usage("");
   const absl::string_view command = argv[1];
+  if (command == "help" || command == "--help" || command == "-h" || AsksForHelp(argc, argv)) {
+    std::cout << UsageText(command);
+    return 0;
+  }
   Flags f;
   std::string error;
-  if (!ParseFlags(argc, argv, f, error)) return Usage(error);
+  if (!ParseFlags(argc, argv, f, error)) return Usage(error, command);
   if (command == "run") {
-    if (f.args.size() != 1) return Usage("run takes one scenario file");
+    if (f.args.size() != 1) return Usage("run takes one scenario file", command);
     absl::StatusOr<Scenario> s = LoadScenario(f.args[0]);
     if (!s.ok()) {
       std::cerr << "lockmesh-sim: " << s.status().message() << "\n";
@@ -127,7 +163,7 @@ int main(int argc, char** argv) {
   if (command == "seed") {
     uint64_t seed;
     if (f.args.size() != 1 || !absl::SimpleAtoi(f.args[0], &seed)) {
-      return Usage("seed takes one number");
+      return Usage("seed takes one number", command);
     }
     Scenario s = RandomScenario(seed);
     if (f.print) {
@@ -137,19 +173,17 @@ int main(int argc, char** argv) {
     return RunOne(s, seed, f);
   }
   if (command == "swarm") {
-    if (f.last == 0) return Usage("swarm needs --seeds=A:B");
+    if (f.last == 0) return Usage("swarm needs --seeds=A:B", command);
     if (!f.unsafe.empty()) {
       Scenario probe;
       if (absl::Status s = ApplyUnsafe(f.unsafe, probe); !s.ok()) return Usage(s.message());
     }
     SwarmOptions options{f.first, f.last, f.threads, f.unsafe, f.stop_at_first};
     SwarmResult r = RunSwarm(options, &std::cerr);
-    std::cout << "swarm: " << r.runs << " seeds, " << r.failures.size() << " failing, "
-              << r.grants << " grants, " << r.stale_refused << " stale operations fenced, "
-              << r.virtual_us / 1'000'000 << " simulated seconds\n";
+    std::cout << SwarmSummary(r) << "\n";
     for (const SwarmFailure& fail : r.failures) {
-      std::cout << "FAIL seed " << fail.seed << " (" << fail.violations[0].property << "): "
-                << ReplayCommand(fail.seed, f.unsafe) << "\n";
+      std::cout << "FAIL seed " << fail.seed << " (" << fail.violations[0].property
+                << "): " << ReplayCommand(fail.seed, f.unsafe) << "\n";
     }
     return r.failures.empty() ? 0 : 1;
   }
@@ -164,6 +198,5 @@ int main(int argc, char** argv) {
     PrintGossipReport(options, std::cout);
     return 0;
   }
-  if (command == "help" || command == "--help") return Usage(""), 0;
   return Usage("unknown command " + std::string(command));
 }

@@ -12,10 +12,10 @@ void PrintReport(const Scenario& scenario, uint64_t seed, const RunResult& r, st
   for (int k = 0; k < core::kMessageKindCount; ++k) {
     out << " " << core::MessageKindName(k) << " " << s.sent[k];
   }
-  out << absl::StrFormat("\n  total %d (%d bytes); lost %d, duplicated %d, cut by partitions %d, "
-                         "to crashed nodes %d\n",
-                         s.MessagesSent(), s.bytes_sent, s.lost, s.duplicated,
-                         s.dropped_partition, s.dropped_down);
+  out << absl::StrFormat(
+      "\n  total %d (%d bytes); lost %d, duplicated %d, cut by partitions %d, "
+      "to crashed nodes %d\n",
+      s.MessagesSent(), s.bytes_sent, s.lost, s.duplicated, s.dropped_partition, s.dropped_down);
   out << absl::StrFormat(
       "leases: %d requests, %d grants, %d gave up, %d released, %d expired, %d renewals "
       "(%d failed)\n",
@@ -34,20 +34,22 @@ void PrintReport(const Scenario& scenario, uint64_t seed, const RunResult& r, st
       per(s.sent[3], s.renewals), per(s.sent[4], s.releases + s.expiries),
       per(s.sent[5], s.releases + s.expiries), per(lease_messages, s.grants));
   if (lease_messages != s.MessagesSent()) {
-    out << absl::StrFormat("membership: %d messages, %d bytes\n", s.MessagesSent() - lease_messages,
-                           s.bytes_sent - [&] {
-                             uint64_t b = 0;
-                             for (int k = 0; k < 6; ++k) b += s.bytes_by_kind[k];
-                             return b;
-                           }());
+    out << absl::StrFormat(
+        "membership: %d messages, %d bytes\n", s.MessagesSent() - lease_messages,
+        s.bytes_sent - [&] {
+          uint64_t b = 0;
+          for (int k = 0; k < 6; ++k) b += s.bytes_by_kind[k];
+          return b;
+        }());
   }
   out << "fenced store:";
   if (r.store.empty()) out << " untouched";
   out << "\n";
   for (const auto& [name, reg] : r.store) {
-    out << absl::StrFormat("  %-10s version %d, %d writes, %d stale operations refused, "
-                           "highest token %s\n",
-                           name, reg.version, reg.writes, reg.refused, FormatToken(reg.highest));
+    out << absl::StrFormat(
+        "  %-10s version %d, %d writes, %d stale operations refused, "
+        "highest token %s\n",
+        name, reg.version, reg.writes, reg.refused, FormatToken(reg.highest));
   }
   out << "\n--- verdict ---\n";
   bool failed[4] = {};
@@ -56,17 +58,28 @@ void PrintReport(const Scenario& scenario, uint64_t seed, const RunResult& r, st
     out << absl::StrFormat("VIOLATION %s at %.3fs: %s\n", v.property, v.at_us / 1e6, v.detail);
     for (int i = 0; i < 4; ++i) failed[i] |= v.property == kProps[i];
   }
+  // S1 needs clock rates within rho; S2 those and wall clocks within D_Q / 4 (sim/checker.h).
+  const std::string s2_unchecked =
+      !r.rates_in_bound   ? "a clock rate beyond rho"
+      : !r.walls_in_bound ? absl::StrFormat("a wall clock %.3fs from true time, beyond D_Q/4",
+                                            r.wall_offset_us_max / 1e6)
+                          : "";
   for (int i = 0; i < 4; ++i) {
-    out << kProps[i] << " " << (i == 0 && !r.s1_checked ? "not checked (clock bound broken)"
-                                : failed[i]              ? "BROKEN"
-                                                         : "ok")
-        << (i < 3 ? ", " : "");
+    out << kProps[i] << " ";
+    if (i == 0 && !r.rates_in_bound) {
+      out << "not checked (a clock rate beyond rho)";
+    } else if (i == 1 && !s2_unchecked.empty()) {
+      out << "not checked (" << s2_unchecked << "; " << r.tokens_out_of_order
+          << " grants out of token order)";
+    } else {
+      out << (failed[i] ? "BROKEN" : "ok");
+    }
+    out << (i < 3 ? ", " : "");
   }
   out << absl::StrFormat(" (worst wait after faults stopped %.2fs, bound %.2fs)\n",
                          r.worst_wait_after_quiet_us / 1e6, scenario.LivenessBoundUs() / 1e6);
-  out << absl::StrFormat("%s %s seed %d trace %016x\n",
-                         r.violations.empty() ? "PASS" : "FAIL", scenario.name, seed,
-                         r.trace_hash);
+  out << absl::StrFormat("%s %s seed %d trace %016x\n", r.violations.empty() ? "PASS" : "FAIL",
+                         scenario.name, seed, r.trace_hash);
 }
 
 }  // namespace lockmesh::sim

@@ -1,7 +1,9 @@
 #include "sim/scenario.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -10,6 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "lib/core/limits.h"
+#include "sim/limits.h"
 
 namespace lockmesh::sim {
 namespace {
@@ -22,18 +26,37 @@ absl::Status LineError(int line, absl::string_view what) {
 
 absl::StatusOr<int> ParseInt(absl::string_view s) {
   int v = 0;
-  if (!absl::SimpleAtoi(s, &v)) return absl::InvalidArgumentError(absl::StrCat("not a number: ", s));
+  if (!absl::SimpleAtoi(s, &v))
+    return absl::InvalidArgumentError(absl::StrCat("not a number: ", s));
   return v;
 }
 
 absl::StatusOr<double> ParseProbability(absl::string_view s) {
   double v = 0;
   bool percent = absl::ConsumeSuffix(&s, "%");
-  if (!absl::SimpleAtod(s, &v)) {
+  if (!absl::SimpleAtod(s, &v) || !std::isfinite(v)) {
     return absl::InvalidArgumentError(absl::StrCat("not a probability: ", s));
   }
   if (percent) v /= 100;
-  if (v < 0 || v > 1) return absl::InvalidArgumentError(absl::StrCat("probability out of [0,1]: ", s));
+  if (!(v >= 0 && v <= 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("probability out of [0,1]: ", s));
+  }
+  return v;
+}
+
+// A clock rate error: NNNppm, signed when `signed_ok`, within kDriftPpmMax.
+absl::StatusOr<int64_t> ParsePpm(absl::string_view text, bool signed_ok) {
+  absl::string_view ppm = text;
+  absl::ConsumeSuffix(&ppm, "ppm");
+  if (signed_ok) absl::ConsumePrefix(&ppm, "+");
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(ppm, &v) || (!signed_ok && v < 0)) {
+    return absl::InvalidArgumentError(absl::StrCat("not a drift in ppm: '", text, "'"));
+  }
+  if (v < -kDriftPpmMax || v > kDriftPpmMax) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("drift '", text, "' is beyond the limit of ", kDriftPpmMax, "ppm either way"));
+  }
   return v;
 }
 
@@ -51,8 +74,16 @@ absl::StatusOr<Target> ParseTarget(absl::string_view s) {
 struct ActionSpec {
   absl::string_view words;  // directive words after "at T"
   Kind kind;
-  enum Args { kNone, kTarget, kTargetDuration, kTargetPpm, kTargetSignedDuration, kP, kTwoDurations,
-              kPDuration } args;
+  enum Args {
+    kNone,
+    kTarget,
+    kTargetDuration,
+    kTargetPpm,
+    kTargetSignedDuration,
+    kP,
+    kTwoDurations,
+    kPDuration
+  } args;
 };
 
 constexpr ActionSpec kActionSpecs[] = {
@@ -113,8 +144,8 @@ absl::StatusOr<Action> ParseAction(const std::vector<absl::string_view>& words, 
         if (!t.ok()) return t.status();
         a.target = *t;
         absl::string_view d = args[1];
-        const bool negative = spec.args == ActionSpec::kTargetSignedDuration &&
-                              absl::ConsumePrefix(&d, "-");
+        const bool negative =
+            spec.args == ActionSpec::kTargetSignedDuration && absl::ConsumePrefix(&d, "-");
         if (spec.args == ActionSpec::kTargetSignedDuration) absl::ConsumePrefix(&d, "+");
         auto us = ParseDurationUs(d);
         if (!us.ok()) return us.status();
@@ -126,12 +157,9 @@ absl::StatusOr<Action> ParseAction(const std::vector<absl::string_view>& words, 
         auto t = ParseTarget(args[0]);
         if (!t.ok()) return t.status();
         a.target = *t;
-        absl::string_view ppm = args[1];
-        absl::ConsumeSuffix(&ppm, "ppm");
-        absl::ConsumePrefix(&ppm, "+");
-        if (!absl::SimpleAtoi(ppm, &a.value) || a.value <= -1'000'000) {
-          return absl::InvalidArgumentError(absl::StrCat("not a drift in ppm: ", args[1]));
-        }
+        auto ppm = ParsePpm(args[1], /*signed_ok=*/true);
+        if (!ppm.ok()) return ppm.status();
+        a.value = *ppm;
         break;
       }
       case ActionSpec::kP: {
@@ -180,7 +208,12 @@ absl::StatusOr<int64_t> ParseDurationUs(absl::string_view text) {
     absl::string_view number = text;
     if (!absl::ConsumeSuffix(&number, u.suffix)) continue;
     double v = 0;
-    if (!absl::SimpleAtod(number, &v) || v < 0 || v > 1e7) break;
+    if (!absl::SimpleAtod(number, &v) || !std::isfinite(v) || v < 0) break;
+    if (v * u.us > static_cast<double>(kScenarioDurationUsMax)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("duration '", text, "' is beyond the limit of ",
+                       kScenarioDurationUsMax / 60'000'000, "m (a day)"));
+    }
     return static_cast<int64_t>(v * u.us + 0.5);
   }
   return absl::InvalidArgumentError(
@@ -202,20 +235,23 @@ core::LeaseConfig SimTiming(int64_t lease_us_max) {
 absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
   Scenario s;
   s.timing = SimTiming(10'000'000);
-  bool timing_set = false;
+  bool any_directive = false;
   int line_no = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_no;
     if (auto hash = line.find('#'); hash != absl::string_view::npos) line = line.substr(0, hash);
-    std::vector<absl::string_view> w = absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
+    std::vector<absl::string_view> w =
+        absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
     if (w.empty()) continue;
+    any_directive = true;
     const absl::string_view key = w[0];
     auto arg = [&](std::size_t i) -> absl::string_view { return i < w.size() ? w[i] : ""; };
     auto fail = [&](const absl::Status& st) { return LineError(line_no, st.message()); };
     auto set_int = [&](int& field, int lo, int hi) -> absl::Status {
       auto v = ParseInt(arg(1));
       if (!v.ok()) return fail(v.status());
-      if (*v < lo || *v > hi) return LineError(line_no, absl::StrCat(key, " must be in [", lo, ", ", hi, "]"));
+      if (*v < lo || *v > hi)
+        return LineError(line_no, absl::StrCat(key, " must be in [", lo, ", ", hi, "]"));
       field = *v;
       return absl::OkStatus();
     };
@@ -230,7 +266,8 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
       s.name = std::string(arg(1));
     } else if (key == "describe") {
       if (!s.description.empty()) s.description += "\n";
-      s.description += std::string(absl::StripAsciiWhitespace(line.substr(line.find("describe") + 8)));
+      s.description +=
+          std::string(absl::StripAsciiWhitespace(line.substr(line.find("describe") + 8)));
     } else if (key == "voters") {
       st = set_int(s.voters, 1, 9);
     } else if (key == "members") {
@@ -246,17 +283,16 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
     } else if (key == "lease") {
       st = set_dur(s.lease_us);
     } else if (key == "lease-max") {
-      int64_t v = 0;
-      st = set_dur(v);
-      if (st.ok()) {
-        s.timing = SimTiming(v);
-        timing_set = true;
-      }
+      // Only D_max itself: the quarantine is derived once every directive is read,
+      // so the order of lines never matters.
+      st = set_dur(s.timing.lease_duration_us_max);
     } else if (key == "rho") {
       absl::string_view ppm = arg(1);
       absl::ConsumeSuffix(&ppm, "ppm");
       if (!absl::SimpleAtoi(ppm, &s.timing.rho_ppm)) return LineError(line_no, "rho takes NNNppm");
-      s.timing.quarantine_us = s.timing.QuarantineUsMin();
+      if (s.timing.rho_ppm < 0 || s.timing.rho_ppm > core::kRhoPpmMax) {
+        return LineError(line_no, absl::StrCat("rho must be in [0, ", core::kRhoPpmMax, "]ppm"));
+      }
     } else if (key == "hold") {
       st = set_dur(s.hold_us);
     } else if (key == "think") {
@@ -283,11 +319,9 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
       if (arg(1) != "on" && arg(1) != "off") return LineError(line_no, "lifeguard takes on or off");
       s.lifeguard = arg(1) == "on";
     } else if (key == "drift") {
-      absl::string_view ppm = arg(1);
-      absl::ConsumeSuffix(&ppm, "ppm");
-      if (!absl::SimpleAtoi(ppm, &s.drift_ppm_max) || s.drift_ppm_max < 0) {
-        return LineError(line_no, "drift takes NNNppm");
-      }
+      auto ppm = ParsePpm(arg(1), /*signed_ok=*/false);
+      if (!ppm.ok()) return fail(ppm.status());
+      s.drift_ppm_max = *ppm;
     } else if (key == "wall-skew") {
       st = set_dur(s.wall_skew_us_max);
     } else if (key == "quiet") {
@@ -316,11 +350,22 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
       a->at_us = at;
       if (key != "at") {
         switch (a->kind) {
-          case Kind::kLoss: s.net.loss = a->p; break;
-          case Kind::kDuplicate: s.net.duplicate = a->p; break;
-          case Kind::kDelay: s.net.delay_us_min = a->value; s.net.delay_us_max = a->value2; break;
-          case Kind::kTail: s.net.tail = a->p; s.net.tail_us_max = a->value; break;
-          default: break;
+          case Kind::kLoss:
+            s.net.loss = a->p;
+            break;
+          case Kind::kDuplicate:
+            s.net.duplicate = a->p;
+            break;
+          case Kind::kDelay:
+            s.net.delay_us_min = a->value;
+            s.net.delay_us_max = a->value2;
+            break;
+          case Kind::kTail:
+            s.net.tail = a->p;
+            s.net.tail_us_max = a->value;
+            break;
+          default:
+            break;
         }
       } else {
         s.actions.push_back(*a);
@@ -330,7 +375,10 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
     }
     if (!st.ok()) return st;
   }
-  (void)timing_set;
+  if (!any_directive) {
+    return absl::InvalidArgumentError("the scenario has no directives (an empty file?)");
+  }
+  s.timing.quarantine_us = s.timing.QuarantineUsMin();
   std::stable_sort(s.actions.begin(), s.actions.end(),
                    [](const Action& a, const Action& b) { return a.at_us < b.at_us; });
   if (absl::Status v = s.Validate(); !v.ok()) return v;
@@ -338,10 +386,15 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
 }
 
 absl::StatusOr<Scenario> LoadScenario(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is a directory, not a scenario file"));
+  }
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read scenario file ", path));
   std::stringstream buffer;
   buffer << in.rdbuf();
+  if (in.bad()) return absl::NotFoundError(absl::StrCat("cannot read scenario file ", path));
   auto s = ParseScenario(buffer.str());
   if (!s.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", s.status().message()));
   return s;
@@ -381,10 +434,13 @@ int64_t Scenario::QuietUs() const {
 
 int64_t Scenario::LivenessBoundUs() const {
   // After faults stop: restarted voters quarantine (D_Q), leases of crashed or
-  // cut-off owners run out at the voters (D_max), then a few backoffs and
-  // round trips (attempt timeouts), plus the longest straggler delay.
-  return timing.quarantine_us + timing.lease_duration_us_max + 2 * timing.backoff_us_max +
-         4 * timing.attempt_timeout_us + net.tail_us_max + 2 * net.delay_us_max + 1'000'000;
+  // cut-off owners run out at the voters (D_max), the voters keep the ended lease
+  // for the waiters they told (the waiter-priority window, which stays idle when
+  // those waiters gave up), then a few backoffs and round trips (attempt
+  // timeouts), plus the longest straggler delay.
+  return timing.quarantine_us + timing.lease_duration_us_max + timing.waiter_priority_us +
+         2 * timing.backoff_us_max + 4 * timing.attempt_timeout_us + net.tail_us_max +
+         2 * net.delay_us_max + 1'000'000;
 }
 
 core::GossipConfig Scenario::GossipSettings() const {
@@ -403,6 +459,13 @@ absl::Status Scenario::Validate() const {
                      timing.lease_duration_us_max, "]us (raise lease-max)"));
   }
   if (run_us <= 0) return absl::InvalidArgumentError("run must be positive");
+  if (run_us > kScenarioDurationUsMax) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "run is beyond the limit of ", kScenarioDurationUsMax / 60'000'000, "m (a day)"));
+  }
+  if (drift_ppm_max < 0 || drift_ppm_max > kDriftPpmMax) {
+    return absl::InvalidArgumentError(absl::StrCat("drift must be in [0, ", kDriftPpmMax, "]ppm"));
+  }
   if (Nodes() > 1000) return absl::InvalidArgumentError("at most 1000 nodes");
   if (net.delay_us_min < 0 || net.delay_us_max < net.delay_us_min) {
     return absl::InvalidArgumentError("delay: need 0 <= min <= max");
@@ -410,6 +473,10 @@ absl::Status Scenario::Validate() const {
   for (const Action& a : actions) {
     if (a.kind == Action::Kind::kStart && a.target.node == Target::kHolder) {
       return absl::InvalidArgumentError("start needs a node, not holder");
+    }
+    if (a.kind == Action::Kind::kDrift && (a.value < -kDriftPpmMax || a.value > kDriftPpmMax)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("fault '", ActionText(a), "' is beyond the limit of ", kDriftPpmMax, "ppm"));
     }
     if (a.target.node >= Nodes()) {
       return absl::InvalidArgumentError(
@@ -423,31 +490,54 @@ absl::Status Scenario::Validate() const {
 
 std::string ActionText(const Action& a) {
   auto target = [&] {
-    return a.target.node == Target::kHolder ? std::string("holder") : absl::StrCat("n", a.target.node);
+    return a.target.node == Target::kHolder ? std::string("holder")
+                                            : absl::StrCat("n", a.target.node);
   };
   switch (a.kind) {
-    case Kind::kPartitionHalves: return "partition halves";
-    case Kind::kPartitionRandomHalves: return "partition random-halves";
-    case Kind::kPartitionIsolate: return absl::StrCat("partition isolate ", target());
-    case Kind::kPartitionRing: return "partition ring";
-    case Kind::kPartitionBridge: return "partition bridge";
-    case Kind::kCutInbound: return absl::StrCat("cut inbound ", target());
-    case Kind::kCutOutbound: return absl::StrCat("cut outbound ", target());
-    case Kind::kHeal: return "heal";
-    case Kind::kCrash: return absl::StrCat("crash ", target());
-    case Kind::kRestart: return absl::StrCat("restart ", target());
-    case Kind::kCrashAll: return "crash-all";
-    case Kind::kCrashMajority: return "crash-majority";
-    case Kind::kRestartAll: return "restart-all";
-    case Kind::kPause: return absl::StrCat("pause ", target(), " ", a.value / 1000, "ms");
-    case Kind::kDrift: return absl::StrCat("drift ", target(), " ", a.value, "ppm");
-    case Kind::kClockJump: return absl::StrCat("clock-jump ", target(), " ", a.value / 1000, "ms");
-    case Kind::kLoss: return absl::StrCat("loss ", a.p * 100, "%");
-    case Kind::kDuplicate: return absl::StrCat("duplicate ", a.p * 100, "%");
-    case Kind::kDelay: return absl::StrCat("delay ", a.value / 1000, "ms ", a.value2 / 1000, "ms");
-    case Kind::kTail: return absl::StrCat("tail ", a.p * 100, "% ", a.value / 1000, "ms");
-    case Kind::kSlow: return absl::StrCat("slow ", target(), " ", a.value / 1000, "ms");
-    case Kind::kStart: return absl::StrCat("start ", target());
+    case Kind::kPartitionHalves:
+      return "partition halves";
+    case Kind::kPartitionRandomHalves:
+      return "partition random-halves";
+    case Kind::kPartitionIsolate:
+      return absl::StrCat("partition isolate ", target());
+    case Kind::kPartitionRing:
+      return "partition ring";
+    case Kind::kPartitionBridge:
+      return "partition bridge";
+    case Kind::kCutInbound:
+      return absl::StrCat("cut inbound ", target());
+    case Kind::kCutOutbound:
+      return absl::StrCat("cut outbound ", target());
+    case Kind::kHeal:
+      return "heal";
+    case Kind::kCrash:
+      return absl::StrCat("crash ", target());
+    case Kind::kRestart:
+      return absl::StrCat("restart ", target());
+    case Kind::kCrashAll:
+      return "crash-all";
+    case Kind::kCrashMajority:
+      return "crash-majority";
+    case Kind::kRestartAll:
+      return "restart-all";
+    case Kind::kPause:
+      return absl::StrCat("pause ", target(), " ", a.value / 1000, "ms");
+    case Kind::kDrift:
+      return absl::StrCat("drift ", target(), " ", a.value, "ppm");
+    case Kind::kClockJump:
+      return absl::StrCat("clock-jump ", target(), " ", a.value / 1000, "ms");
+    case Kind::kLoss:
+      return absl::StrCat("loss ", a.p * 100, "%");
+    case Kind::kDuplicate:
+      return absl::StrCat("duplicate ", a.p * 100, "%");
+    case Kind::kDelay:
+      return absl::StrCat("delay ", a.value / 1000, "ms ", a.value2 / 1000, "ms");
+    case Kind::kTail:
+      return absl::StrCat("tail ", a.p * 100, "% ", a.value / 1000, "ms");
+    case Kind::kSlow:
+      return absl::StrCat("slow ", target(), " ", a.value / 1000, "ms");
+    case Kind::kStart:
+      return absl::StrCat("start ", target());
   }
   return "?";
 }

@@ -18,10 +18,10 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "lib/core/config.h"
 #include "lib/core/membership/config.h"
 
@@ -29,8 +29,8 @@ namespace lockmesh::sim {
 
 // The network's behaviour for every datagram while it is in force.
 struct NetParams {
-  double loss = 0;          // probability a datagram is lost
-  double duplicate = 0;     // probability it is delivered twice
+  double loss = 0;       // probability a datagram is lost
+  double duplicate = 0;  // probability it is delivered twice
   int64_t delay_us_min = 200;
   int64_t delay_us_max = 2'000;
   double tail = 0;          // probability of an extra delay...
@@ -48,26 +48,26 @@ struct Action {
   enum class Kind {
     kPartitionHalves,
     kPartitionRandomHalves,
-    kPartitionIsolate,   // target alone
-    kPartitionRing,      // majorities ring
+    kPartitionIsolate,  // target alone
+    kPartitionRing,     // majorities ring
     kPartitionBridge,
-    kCutInbound,         // target hears nobody; others hear it
-    kCutOutbound,        // nobody hears target; it hears them
+    kCutInbound,   // target hears nobody; others hear it
+    kCutOutbound,  // nobody hears target; it hears them
     kHeal,
     kCrash,
     kRestart,
     kCrashAll,
-    kCrashMajority,      // a majority of voters, sparing the holder when it can
+    kCrashMajority,  // a majority of voters, sparing the holder when it can
     kRestartAll,
-    kPause,              // value_us: pause length
-    kDrift,              // value: ppm
-    kClockJump,          // value_us: wall clock jump
-    kLoss,               // p
-    kDuplicate,          // p
-    kDelay,              // value_us..value2_us
-    kTail,               // p, value_us
-    kSlow,               // value_us: the target handles each datagram this late (CPU-starved)
-    kStart,              // the target's first start (it is down until then)
+    kPause,      // value_us: pause length
+    kDrift,      // value: ppm
+    kClockJump,  // value_us: wall clock jump
+    kLoss,       // p
+    kDuplicate,  // p
+    kDelay,      // value_us..value2_us
+    kTail,       // p, value_us
+    kSlow,       // value_us: the target handles each datagram this late (CPU-starved)
+    kStart,      // the target's first start (it is down until then)
   };
   int64_t at_us = 0;
   Kind kind = Kind::kHeal;
@@ -84,18 +84,18 @@ struct Scenario {
   int voters = 3;
   int members = 0;  // non-voting nodes that also run clients
   int clients_per_node = 1;
-  int resources = 1;        // contended names "res-0".. shared by all clients
-  double contended = 1.0;   // probability a client asks for a shared name
+  int resources = 1;       // contended names "res-0".. shared by all clients
+  double contended = 1.0;  // probability a client asks for a shared name
   int64_t lease_us = 2'000'000;
-  int64_t hold_us = 1'000'000;    // how long a client keeps a lease (mean)
-  int64_t think_us = 200'000;     // pause between a client's requests (mean)
-  int64_t wait_us = 5'000'000;    // a client's wait limit per acquire
-  int64_t op_us = 20'000;         // read-to-write gap of a fenced update
+  int64_t hold_us = 1'000'000;  // how long a client keeps a lease (mean)
+  int64_t think_us = 200'000;   // pause between a client's requests (mean)
+  int64_t wait_us = 5'000'000;  // a client's wait limit per acquire
+  int64_t op_us = 20'000;       // read-to-write gap of a fenced update
   bool renew = true;
-  int64_t drift_ppm_max = 0;      // each node draws a drift in [-max, max]
-  int64_t wall_skew_us_max = 0;   // each node draws a wall offset in [-max, max]
+  int64_t drift_ppm_max = 0;     // each node draws a drift in [-max, max]
+  int64_t wall_skew_us_max = 0;  // each node draws a wall offset in [-max, max]
   NetParams net;
-  int64_t quiet_us = -1;          // faults stop; -1: at the last action
+  int64_t quiet_us = -1;  // faults stop; -1: at the last action
   int64_t run_us = 60'000'000;
   std::vector<Action> actions;
   core::LeaseConfig timing;       // voters/self are filled in by the simulator
@@ -105,8 +105,8 @@ struct Scenario {
   std::string gossip_preset = "lan";  // lan, wan, local
   bool lifeguard = true;
 
-  // The scenario breaks the clock bound (drift beyond rho or jumps large enough
-  // to matter): S1 is not checked, S2 and S3 are.
+  // A clock rate beyond rho (a drift past it, for the base or a fault): S1 and S2
+  // are not checked, S3 is (sim/checker.h). Wall clocks are judged as the run goes.
   bool ClockOutOfBound() const;
   int64_t QuietUs() const;
   int Nodes() const { return voters + members; }

@@ -1,6 +1,7 @@
 #include "sim/simulation.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_format.h"
@@ -55,6 +56,7 @@ Simulation::Simulation(Scenario scenario, uint64_t seed, std::ostream* narrate)
     node->clock = SimClock(kWallStartUs + skew, rng_.Between(1'000'000, 1'000'000'000));
     node->clock.SetDriftPpm(0, drift);
     node->base_drift_ppm = drift;
+    NoteWallOffset(*node);
   }
   for (const Action& a : scenario_.actions) {
     if (a.kind == Action::Kind::kStart) nodes_[a.target.node]->start_late = true;
@@ -68,12 +70,12 @@ Simulation::Simulation(Scenario scenario, uint64_t seed, std::ostream* narrate)
       StartNode(*node, core::StartMode::kBootstrap);
     }
   }
-  checker_ = std::make_unique<Checker>(
-      !scenario_.ClockOutOfBound(), scenario_.QuietUs(), scenario_.LivenessBoundUs(),
-      [this](int node, int64_t deadline_us) {
-        const Node& nd = *nodes_[node];
-        return nd.up && nd.clock.MonoUs(now_) < deadline_us;
-      });
+  checker_ =
+      std::make_unique<Checker>(!scenario_.ClockOutOfBound(), scenario_.QuietUs(),
+                                scenario_.LivenessBoundUs(), [this](int node, int64_t deadline_us) {
+                                  const Node& nd = *nodes_[node];
+                                  return nd.up && nd.clock.MonoUs(now_) < deadline_us;
+                                });
   int client_id = 0;
   for (auto& node : nodes_) {
     for (int c = 0; c < scenario_.clients_per_node; ++c) {
@@ -124,7 +126,8 @@ RunResult Simulation::Run() {
     StartClients(*node);
   }
   for (std::size_t i = 0; i < scenario_.actions.size(); ++i) {
-    Push(Event{.at = scenario_.actions[i].at_us, .index = static_cast<int32_t>(i),
+    Push(Event{.at = scenario_.actions[i].at_us,
+               .index = static_cast<int32_t>(i),
                .kind = EventKind::kAction});
   }
   Push(Event{.at = scenario_.QuietUs(), .kind = EventKind::kQuiet});
@@ -143,22 +146,40 @@ RunResult Simulation::Run() {
   }
   now_ = scenario_.run_us;
   stats_.virtual_us = now_;
+  for (const auto& node : nodes_) NoteWallOffset(*node);
   RunResult result;
+  result.rates_in_bound = !scenario_.ClockOutOfBound();
+  result.wall_offset_us_max = wall_offset_us_max_;
+  result.walls_in_bound = wall_offset_us_max_ <= scenario_.timing.quarantine_us / 4;
+  checker_->Finish(result.walls_in_bound);
+  result.tokens_out_of_order = checker_->tokens_out_of_order();
   result.violations = checker_->violations();
   result.trace_hash = hash_;
   result.stats = stats_;
-  result.s1_checked = !scenario_.ClockOutOfBound();
   result.worst_wait_after_quiet_us = checker_->worst_wait_after_quiet_us();
   result.store = store_.registers();
   return result;
 }
 
-bool Simulation::Deferred(const Node& node, Event& event) {
+bool Simulation::Deferred(Node& node, Event& event) {
   if (!node.Paused(now_)) return false;
   // A paused process handles nothing; what arrives waits in its socket buffer.
-  event.at = node.paused_until;
-  Push(std::move(event));
+  node.held.push_back(std::move(event));
   return true;
+}
+
+void Simulation::ReleaseHeld(Node& node) {
+  std::vector<Event> held = std::move(node.held);
+  node.held.clear();
+  for (Event& event : held) {
+    event.at = now_;
+    Push(std::move(event));
+  }
+}
+
+void Simulation::NoteWallOffset(const Node& node) {
+  const int64_t offset = node.clock.WallMs(now_) * 1000 - (kWallStartUs + now_);
+  wall_offset_us_max_ = std::max(wall_offset_us_max_, std::abs(offset));
 }
 
 void Simulation::Process(Event& event) {
@@ -181,6 +202,7 @@ void Simulation::Process(Event& event) {
       // A pause cut short (faults stopped) or lengthened leaves stale resumes.
       if (!node.up || node.Paused(now_) || event.at != node.paused_until) return;
       Say(node.Name(), " resumes after its pause");
+      ReleaseHeld(node);
       return TickNode(node);
     }
     case EventKind::kClient: {
@@ -260,7 +282,9 @@ void Simulation::SendDatagram(const Node& from, int to, const core::Envelope& en
   if (delays.empty()) ++stats_.lost;
   if (delays.size() > 1) ++stats_.duplicated;
   for (int64_t d : delays) {
-    Push(Event{.at = now_ + d, .node = to, .index = datagrams_->Put(Datagram{from.index, *bytes}),
+    Push(Event{.at = now_ + d,
+               .node = to,
+               .index = datagrams_->Put(Datagram{from.index, *bytes}),
                .kind = EventKind::kDeliver});
   }
 }
@@ -307,6 +331,7 @@ void Simulation::Crash(int index) {
   node.core.reset();
   node.gossip.reset();
   node.paused_until = 0;
+  ReleaseHeld(node);  // each is dropped as it comes: the node is down
   node.client_of_request.clear();
   checker_->OnNodeCrashed(index);
   for (int c : node.clients) {
@@ -320,8 +345,8 @@ void Simulation::Crash(int index) {
 void Simulation::StartNode(Node& node, core::StartMode mode) {
   node.up = true;
   node.rng = std::make_unique<core::Rng>(rng_.Next());
-  node.core = std::make_unique<core::LeaseNode>(node.config, node.incarnation, mode,
-                                                node.Now(now_), *node.rng);
+  node.core = std::make_unique<core::LeaseNode>(node.config, node.incarnation, mode, node.Now(now_),
+                                                *node.rng);
   if (scenario_.gossip) StartGossip(node);
 }
 
@@ -367,14 +392,30 @@ void Simulation::ApplyAction(const Action& action) {
       network_.Halves(order);
       break;
     }
-    case Kind::kPartitionIsolate: network_.Isolate(target); break;
-    case Kind::kPartitionRing: network_.Ring(); break;
-    case Kind::kPartitionBridge: network_.Bridge(); break;
-    case Kind::kCutInbound: network_.CutInbound(target); break;
-    case Kind::kCutOutbound: network_.CutOutbound(target); break;
-    case Kind::kHeal: network_.Heal(); break;
-    case Kind::kCrash: Crash(target); break;
-    case Kind::kRestart: Restart(target); break;
+    case Kind::kPartitionIsolate:
+      network_.Isolate(target);
+      break;
+    case Kind::kPartitionRing:
+      network_.Ring();
+      break;
+    case Kind::kPartitionBridge:
+      network_.Bridge();
+      break;
+    case Kind::kCutInbound:
+      network_.CutInbound(target);
+      break;
+    case Kind::kCutOutbound:
+      network_.CutOutbound(target);
+      break;
+    case Kind::kHeal:
+      network_.Heal();
+      break;
+    case Kind::kCrash:
+      Crash(target);
+      break;
+    case Kind::kRestart:
+      Restart(target);
+      break;
     case Kind::kCrashAll:
       for (int i = 0; i < n; ++i) Crash(i);
       break;
@@ -411,14 +452,21 @@ void Simulation::ApplyAction(const Action& action) {
       break;
     }
     case Kind::kDrift:
+      NoteWallOffset(*nodes_[target]);
       nodes_[target]->clock.SetDriftPpm(now_, action.value);
       Reschedule(*nodes_[target]);
       break;
     case Kind::kClockJump:
+      NoteWallOffset(*nodes_[target]);
       nodes_[target]->clock.JumpWall(now_, action.value);
+      NoteWallOffset(*nodes_[target]);
       break;
-    case Kind::kLoss: net_.loss = action.p; break;
-    case Kind::kDuplicate: net_.duplicate = action.p; break;
+    case Kind::kLoss:
+      net_.loss = action.p;
+      break;
+    case Kind::kDuplicate:
+      net_.duplicate = action.p;
+      break;
     case Kind::kDelay:
       net_.delay_us_min = action.value;
       net_.delay_us_max = action.value2;
@@ -452,6 +500,7 @@ void Simulation::Quiet() {
       Push(Event{.at = now_, .node = node->index, .kind = EventKind::kResume});
     }
     if (node->clock.drift_ppm() != node->base_drift_ppm) {
+      NoteWallOffset(*node);
       node->clock.SetDriftPpm(now_, node->base_drift_ppm);
       Reschedule(*node);
     }

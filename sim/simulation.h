@@ -63,7 +63,12 @@ struct RunResult {
   std::vector<Violation> violations;
   uint64_t trace_hash = 0;
   RunStats stats;
-  bool s1_checked = true;
+  // Which promises applied (sim/checker.h): S1 and S2 need every clock rate within rho,
+  // S2 also every wall clock within D_Q / 4 of true time.
+  bool rates_in_bound = true;
+  bool walls_in_bound = true;
+  int64_t wall_offset_us_max = 0;  // the furthest any wall clock got from true time
+  uint64_t tokens_out_of_order = 0;
   int64_t worst_wait_after_quiet_us = 0;
   absl::btree_map<std::string, FencedStore::Register> store;
 };
@@ -115,7 +120,12 @@ class Simulation {
   void Restart(int index);
   void Pause(int index, int64_t length_us);
   int Resolve(const Target& target) const;
-  bool Deferred(const Node& node, Event& event);
+  bool Deferred(Node& node, Event& event);
+  // Hands what a paused or crashed node held back to the event loop, in order.
+  void ReleaseHeld(Node& node);
+  // Records how far the node's wall clock is from true time (call around every
+  // change of its rate or offset: between changes the distance is linear).
+  void NoteWallOffset(const Node& node);
   template <typename... Args>
   void Say(const Args&... args);
   void Hash(uint64_t value);
@@ -155,6 +165,7 @@ class Simulation {
   RunStats stats_;
   bool quiet_ = false;
   bool trace_messages_ = false;
+  int64_t wall_offset_us_max_ = 0;
 };
 
 std::string FormatTime(int64_t us);

@@ -85,12 +85,15 @@ struct Simulation::Node {
   int64_t base_drift_ppm = 0;
   bool up = true;
   int64_t paused_until = 0;
+  // What arrived while paused, in arrival order: handled when the pause ends,
+  // however it ends (its planned end, or cut short when faults stop).
+  std::vector<Event> held;
   uint64_t incarnation = 1;
   std::unique_ptr<core::Rng> rng;
   std::unique_ptr<core::LeaseNode> core;
   std::unique_ptr<core::Gossip> gossip;  // when the scenario runs gossip
-  bool start_late = false;                // down until a `start` fault
-  int64_t slow_us = 0;                    // each input handled this much later
+  bool start_late = false;               // down until a `start` fault
+  int64_t slow_us = 0;                   // each input handled this much later
   uint64_t tick_gen = 0;
   int64_t tick_at = -1;
   absl::btree_map<uint64_t, int> client_of_request;
@@ -109,7 +112,7 @@ struct Simulation::Client {
   uint64_t request = 0;
   std::string resource;
   core::Ballot token = 0;
-  int64_t hold_end = 0;  // true time to release
+  int64_t hold_end = 0;             // true time to release
   int64_t pause_after_read_us = 0;  // the GC-pause story: pause between read and write
 };
 

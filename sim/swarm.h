@@ -33,7 +33,7 @@ struct SwarmOptions {
   uint64_t first_seed = 1;
   uint64_t last_seed = 100;
   int threads = 2;
-  std::string unsafe;        // an --unsafe switch applied to every seed
+  std::string unsafe;  // an --unsafe switch applied to every seed
   bool stop_at_first = false;
 };
 
@@ -49,7 +49,16 @@ struct SwarmResult {
   uint64_t grants = 0;
   uint64_t stale_refused = 0;
   int64_t worst_wait_after_quiet_us = 0;
+  // Runs beyond the clock bounds (sim/checker.h): a rate beyond rho (S1 and S2 not
+  // promised), a wall clock beyond D_Q / 4 with rates in bound (S2 not promised), and
+  // the grants out of token order seen in such runs (the fenced store must refuse them).
+  uint64_t runs_rates_out_of_bound = 0;
+  uint64_t runs_walls_out_of_bound = 0;
+  uint64_t tokens_out_of_order = 0;
 };
+
+// One line: seeds, failures, grants, fenced operations, clock bounds.
+std::string SwarmSummary(const SwarmResult& result);
 
 // `progress`: where to report progress (nullptr: silent).
 SwarmResult RunSwarm(const SwarmOptions& options, std::ostream* progress);

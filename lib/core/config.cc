@@ -24,7 +24,9 @@ absl::Status Invalid(absl::string_view what) {
 
 }  // namespace
 
-NodeId NodeIdFromName(absl::string_view name) { return FnvBytes(kFnvOffset, name.data(), name.size()); }
+NodeId NodeIdFromName(absl::string_view name) {
+  return FnvBytes(kFnvOffset, name.data(), name.size());
+}
 
 int64_t LeaseConfig::HolderDurationUs(int64_t duration_us) const {
   if (unsafe.no_clock_margin) return duration_us;
@@ -67,8 +69,7 @@ absl::Status LeaseConfig::Validate() const {
   if (rho_ppm < 0 || rho_ppm > kRhoPpmMax) {
     return Invalid(absl::StrCat("rho_ppm must be in [0, ", kRhoPpmMax, "], got ", rho_ppm));
   }
-  if (lease_duration_us_min < kLeaseDurationUsMin ||
-      lease_duration_us_max > kLeaseDurationUsMax ||
+  if (lease_duration_us_min < kLeaseDurationUsMin || lease_duration_us_max > kLeaseDurationUsMax ||
       lease_duration_us_min > lease_duration_us_max) {
     return Invalid(absl::StrCat("lease durations must satisfy ", kLeaseDurationUsMin,
                                 " <= min <= max <= ", kLeaseDurationUsMax, " us"));
@@ -88,6 +89,10 @@ absl::Status LeaseConfig::Validate() const {
   if (held_retry_slack_us < 0 || notice_jitter_us < 0 || waiter_priority_us < 0) {
     return Invalid(
         "held_retry_slack_us, notice_jitter_us and waiter_priority_us must not be negative");
+  }
+  if (waiter_priority_us > kWaiterPriorityUsMax) {
+    return Invalid(absl::StrCat("waiter_priority_us must be at most ", kWaiterPriorityUsMax,
+                                " us (it adds to the liveness bound), got ", waiter_priority_us));
   }
   if (unsafe.any() && !allow_unsafe) {
     return Invalid("unsafe switches are set but allow_unsafe is not (simulation only)");

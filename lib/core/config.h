@@ -58,7 +58,8 @@ struct LeaseConfig {
   // Fairness across nodes: when a lease ends, a voter keeps the resource for the waiters it
   // notified for this long (0: off), refusing others as "held". Without it, the holder's node
   // hands the lease straight to its next local request, ahead of every notified waiter, and
-  // a busy node can starve the rest. Must cover notice_jitter_us and a round trip.
+  // a busy node can starve the rest. Must cover notice_jitter_us and a round trip; at most
+  // kWaiterPriorityUsMax (a term of the liveness bound).
   int64_t waiter_priority_us = 100'000;
 
   UnsafeSwitches unsafe;

@@ -30,6 +30,11 @@ inline constexpr std::size_t kRequestsMax = 4096;
 inline constexpr int64_t kLeaseDurationUsMin = 10'000;             // 10 ms
 inline constexpr int64_t kLeaseDurationUsMax = 3'600'000'000;      // 1 hour
 
+// The longest a voter keeps an ended lease for the waiters it told (waiter priority). The
+// window only has to cover a notice and one round trip; it is a term of the liveness bound
+// (an idle window when the told waiters gave up), so it must not grow without limit.
+inline constexpr int64_t kWaiterPriorityUsMax = 10'000'000;  // 10 s
+
 // The longest an acquire may wait for a lease.
 inline constexpr int64_t kWaitUsMax = 86'400'000'000;  // 1 day
 

@@ -42,6 +42,15 @@ TEST(ConfigValidate, AcceptsANonVoterSelf) {
   EXPECT_TRUE(config.Validate().ok());
 }
 
+// The waiter-priority window is a term of the liveness bound: it is capped.
+TEST(ConfigValidate, RefusesAWaiterWindowPastItsBound) {
+  LeaseConfig config = ThreeVoters();
+  config.waiter_priority_us = kWaiterPriorityUsMax;
+  EXPECT_TRUE(config.Validate().ok());
+  config.waiter_priority_us = kWaiterPriorityUsMax + 1;
+  ExpectRefused(config, "waiter_priority_us must be at most");
+}
+
 TEST(ConfigValidate, RefusesAnEmptyVoterSet) {
   LeaseConfig config = ThreeVoters();
   config.voters.clear();

@@ -72,6 +72,12 @@ TEST(ScenarioTest, QuietDefaultsToTheLastFaultIncludingPauses) {
   EXPECT_EQ(s->QuietUs(), 5'000'000);
 }
 
+TEST(ScenarioTest, DriftAtExactlyRhoIsInsideTheBound) {
+  absl::StatusOr<Scenario> s = ParseScenario("at 1s drift n0 -1000ppm\nat 1s drift n1 +1000ppm\n");
+  ASSERT_TRUE(s.ok());
+  EXPECT_FALSE(s->ClockOutOfBound());
+}
+
 TEST(ScenarioTest, DriftBeyondRhoMarksTheClockBoundBroken) {
   absl::StatusOr<Scenario> s = ParseScenario("at 1s drift n0 -5000ppm\n");
   ASSERT_TRUE(s.ok());
@@ -98,6 +104,24 @@ TEST(ScenarioTest, BadInputGetsAClearError) {
       {"delay 5ms 1ms\n", "max below min"},
       {"renew maybe\n", "renew takes on or off"},
       {"expect success\n", "expect takes 'violation'"},
+      // Numbers that are not numbers, and values no run can meet.
+      {"at nans crash n0\n", "not a duration"},
+      {"hold nans\n", "not a duration"},
+      {"at 1s pause n0 nans\n", "not a duration"},
+      {"lease infs\n", "not a duration"},
+      {"loss nan\n", "not a probability"},
+      {"run 1e7m\n", "beyond the limit of 1440m"},
+      {"run 1e8s\n", "beyond the limit of 1440m"},
+      {"at 1s clock-jump n0 1e7m\n", "beyond the limit of 1440m"},
+      {"at 1s drift n0 9000000000000000000ppm\n", "beyond the limit of 500000ppm"},
+      {"at 1s drift n0 -1000000ppm\n", "beyond the limit of 500000ppm"},
+      {"drift 2000000ppm\n", "beyond the limit of 500000ppm"},
+      {"drift -5ppm\n", "not a drift in ppm"},
+      {"rho 1000000ppm\n", "rho must be in [0, 100000]ppm"},
+      {"rho -1ppm\n", "rho must be in [0, 100000]ppm"},
+      {"waiter-priority 60s\n", "waiter_priority_us must be at most"},
+      {"", "no directives"},
+      {"# only a comment\n\n", "no directives"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<Scenario> s = ParseScenario(c.text);
@@ -109,6 +133,48 @@ TEST(ScenarioTest, BadInputGetsAClearError) {
 
 TEST(ScenarioTest, MissingFileIsNotFound) {
   EXPECT_EQ(LoadScenario("/nonexistent/x.scn").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(ScenarioTest, ADirectoryIsNotAScenario) {
+  absl::StatusOr<Scenario> s = LoadScenario(LOCKMESH_SCENARIO_DIR);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.status().message()), HasSubstr("is a directory"));
+}
+
+// The swarm prints durations in microseconds; every printed scenario reads back.
+TEST(ScenarioTest, LongDurationsInMicrosecondsParse) {
+  absl::StatusOr<Scenario> s = ParseScenario("at 24091092us heal\nrun 49969064us\n");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->run_us, 49'969'064);
+}
+
+// lease-max sets D_max and nothing else: no directive depends on its line's place.
+TEST(ScenarioTest, DirectivesDoNotDependOnTheirOrder) {
+  const char* settings[] = {"rho 5000ppm", "unsafe no-quarantine", "waiter-priority 30ms",
+                            "expect violation", "lease-max 4s"};
+  std::string forward, backward;
+  for (const char* line : settings) forward = forward + line + "\n";
+  for (int i = 4; i >= 0; --i) backward = backward + settings[i] + "\n";
+  for (const std::string& text : {forward, backward}) {
+    absl::StatusOr<Scenario> s = ParseScenario(text);
+    ASSERT_TRUE(s.ok()) << s.status();
+    EXPECT_EQ(s->timing.rho_ppm, 5'000) << text;
+    EXPECT_TRUE(s->timing.unsafe.no_quarantine) << text;
+    EXPECT_EQ(s->timing.waiter_priority_us, 30'000) << text;
+    EXPECT_TRUE(s->expect_violation) << text;
+    EXPECT_EQ(s->timing.lease_duration_us_max, 4'000'000) << text;
+    EXPECT_EQ(s->timing.quarantine_us, s->timing.QuarantineUsMin()) << text;
+  }
+}
+
+// L1's bound names every term, the waiter-priority window included: a window that
+// stays idle because the told waiters gave up delays the next grant by its length.
+TEST(ScenarioTest, TheLivenessBoundIncludesTheWaiterWindow) {
+  absl::StatusOr<Scenario> a = ParseScenario("waiter-priority 0ms\n");
+  absl::StatusOr<Scenario> b = ParseScenario("waiter-priority 10s\n");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(b->LivenessBoundUs() - a->LivenessBoundUs(), 10'000'000);
 }
 
 TEST(ScenarioTest, UnsafeSwitchesAreAllowedOnlyThroughApplyUnsafe) {
