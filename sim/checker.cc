@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/btree_map.h"
 #include "absl/strings/str_format.h"
 
 namespace lockmesh::sim {
@@ -49,10 +50,10 @@ void Checker::Add(int64_t now, const std::string& property, std::string detail) 
 }
 
 void Checker::CheckExclusive(int64_t now, const std::string& resource, const Hold& fresh) {
-  if (!rates_in_bound_) return;
+  if (!o_.rates_in_bound) return;
   for (const Hold& h : holds_[resource]) {
     if (h.node == fresh.node && h.request == fresh.request) continue;
-    if (!valid_(h.node, h.deadline_us)) continue;
+    if (!o_.valid(h.node, h.deadline_us)) continue;
     Add(now, "S1",
         absl::StrFormat("'%s' held by n%d (token %s) and n%d (token %s) at once", resource, h.node,
                         FormatToken(h.token), fresh.node, FormatToken(fresh.token)));
@@ -77,6 +78,8 @@ void Checker::OnGranted(int64_t now, int node, uint64_t request, const std::stri
   holds_[resource].push_back(fresh);
   starved_since_.erase(resource);
   idle_since_.erase(resource);
+  stalled_since_.erase(resource);
+  fault_starved_since_.erase(resource);
 }
 
 void Checker::OnRenewed(int64_t now, int node, uint64_t request, const std::string& resource,
@@ -111,7 +114,7 @@ void Checker::OnLostUpdate(int64_t now, const std::string& resource, core::Ballo
 }
 
 void Checker::Finish(bool walls_in_bound) {
-  if (!rates_in_bound_ || !walls_in_bound) return;
+  if (!o_.rates_in_bound || !walls_in_bound) return;
   for (Violation& v : out_of_order_) {
     if (violations_.size() < kReportsMax) violations_.push_back(std::move(v));
   }
@@ -120,8 +123,11 @@ void Checker::Finish(bool walls_in_bound) {
                    [](const Violation& a, const Violation& b) { return a.at_us < b.at_us; });
 }
 
-void Checker::OnWaitStart(const std::string& resource, int64_t now) {
+void Checker::OnWaitStart(const std::string& resource, int node, int64_t now) {
   ++demand_[resource];
+  Want& want = wants_[resource][node];
+  ++want.waiting;
+  want.gave_up_at = -1;
   // A client that gave up and asked again soon after is the same unmet demand:
   // the starvation clock runs on. After a long pause without demand it restarts.
   auto idle = idle_since_.find(resource);
@@ -131,11 +137,22 @@ void Checker::OnWaitStart(const std::string& resource, int64_t now) {
   }
 }
 
-void Checker::OnWaitEnd(const std::string& resource, int64_t now) {
+void Checker::OnWaitEnd(const std::string& resource, int node, int64_t now, bool gave_up) {
   auto it = demand_.find(resource);
   if (it != demand_.end() && --it->second <= 0) {
     demand_.erase(it);
     idle_since_[resource] = now;
+  }
+  auto wants = wants_.find(resource);
+  if (wants == wants_.end()) return;
+  auto want = wants->second.find(node);
+  if (want == wants->second.end()) return;
+  if (--want->second.waiting > 0) return;
+  if (gave_up) {
+    want->second.gave_up_at = now;
+  } else {
+    wants->second.erase(want);
+    if (wants->second.empty()) wants_.erase(wants);
   }
 }
 
@@ -143,28 +160,80 @@ int Checker::ValidHolder(const std::string& resource) const {
   auto it = holds_.find(resource);
   if (it == holds_.end()) return -1;
   for (const Hold& h : it->second) {
-    if (valid_(h.node, h.deadline_us)) return h.node;
+    if (o_.valid(h.node, h.deadline_us)) return h.node;
   }
   return -1;
 }
 
+int64_t Checker::Starved(absl::btree_map<std::string, int64_t>& since, const std::string& resource,
+                         int64_t now) {
+  auto [it, inserted] = since.try_emplace(resource, now);
+  return now - it->second;
+}
+
+void Checker::CheckProgress(int64_t now, const std::string& resource,
+                            const absl::btree_map<int, Want>& wants) {
+  bool waiting = false;  // anyone at all (during faults: the measure of progress)
+  bool can_progress = false;
+  for (const auto& [node, want] : wants) {
+    const bool wanting =
+        want.waiting > 0 || (want.gave_up_at >= 0 && now - want.gave_up_at <= kDemandGapUsMax);
+    if (!wanting) continue;
+    waiting |= want.waiting > 0;
+    can_progress = can_progress || o_.can_progress(node);
+  }
+  const bool held = ValidHolder(resource) >= 0;
+  if (now < o_.quiet_us && waiting && !held) {
+    worst_gap_during_faults_us_ =
+        std::max(worst_gap_during_faults_us_, Starved(fault_starved_since_, resource, now));
+  } else {
+    fault_starved_since_.erase(resource);
+  }
+  if (!can_progress || held) {
+    stalled_since_.erase(resource);
+    return;
+  }
+  const int64_t stalled = Starved(stalled_since_, resource, now);
+  worst_progress_gap_us_ = std::max(worst_progress_gap_us_, stalled);
+  if (o_.judge_progress && stalled > o_.progress_bound_us) {
+    Add(now, "L2",
+        absl::StrFormat("'%s' had no holder for %.1fs while a waiting node and a majority of "
+                        "voters could talk (bound %.1fs)",
+                        resource, stalled / 1e6, o_.progress_bound_us / 1e6));
+    stalled_since_[resource] = now;  // report again only after another full bound
+  }
+}
+
 void Checker::Poll(int64_t now) {
-  if (now < quiet_us_) return;
+  for (auto it = wants_.begin(); it != wants_.end();) {
+    // Forget a node that gave up long ago and did not ask again.
+    absl::erase_if(it->second, [&](const auto& entry) {
+      return entry.second.waiting == 0 && now - entry.second.gave_up_at > kDemandGapUsMax;
+    });
+    if (it->second.empty()) {
+      stalled_since_.erase(it->first);
+      fault_starved_since_.erase(it->first);
+      it = wants_.erase(it);
+      continue;
+    }
+    CheckProgress(now, it->first, it->second);
+    ++it;
+  }
+  if (now < o_.quiet_us) return;
   for (const auto& [resource, count] : demand_) {
     if (count <= 0) continue;
     if (ValidHolder(resource) >= 0) {
       starved_since_.erase(resource);
       continue;
     }
-    auto [it, inserted] = starved_since_.try_emplace(resource, now);
-    const int64_t waited = now - it->second;
+    const int64_t waited = Starved(starved_since_, resource, now);
     worst_wait_us_ = std::max(worst_wait_us_, waited);
-    if (waited > bound_us_) {
+    if (waited > o_.liveness_bound_us) {
       Add(now, "L1",
           absl::StrFormat("'%s' had waiting requests and no holder for %.1fs after faults stopped "
                           "(bound %.1fs)",
-                          resource, waited / 1e6, bound_us_ / 1e6));
-      it->second = now;  // report again only after another full bound
+                          resource, waited / 1e6, o_.liveness_bound_us / 1e6));
+      starved_since_[resource] = now;  // report again only after another full bound
     }
   }
 }

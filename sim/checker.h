@@ -8,6 +8,12 @@
 //   S3 fenced writes: the fenced store loses no update.
 //   L1 liveness: once faults stop, a resource with waiting requests is granted
 //      within Scenario::LivenessBoundUs().
+//   L2 progress under faults: while a node that waits for a resource can make
+//      progress (Simulation::CanProgress: it and a majority of voters up, not
+//      paused or starved of CPU, out of quarantine, connected both ways, on a
+//      network that loses nothing and answers within an attempt), the resource
+//      gets a valid holder within Scenario::ProgressBoundUs(), whatever happens
+//      to the other nodes. Checked during faults and after.
 //
 // A "valid holder" is a node whose core holds the lease and whose own monotonic
 // clock has not reached the lease deadline.
@@ -66,16 +72,22 @@ class FencedStore {
 
 class Checker {
  public:
-  // `valid_at(node, deadline_us)`: whether node's clock is still before the
+  // `valid(node, deadline_us)`: whether node's clock is still before the
   // deadline at the current true time.
   using ValidFn = std::function<bool(int node, int64_t deadline_us)>;
+  // `can_progress(node)`: whether L2 applies to a request of `node` now.
+  using ProgressFn = std::function<bool(int node)>;
 
-  // `rates_in_bound`: every clock rate stays within rho for the whole run.
-  Checker(bool rates_in_bound, int64_t quiet_us, int64_t liveness_bound_us, ValidFn valid)
-      : rates_in_bound_(rates_in_bound),
-        quiet_us_(quiet_us),
-        bound_us_(liveness_bound_us),
-        valid_(std::move(valid)) {}
+  struct Options {
+    bool rates_in_bound = true;     // every clock rate stays within rho for the whole run
+    int64_t quiet_us = 0;           // faults stop (L1 from here)
+    int64_t liveness_bound_us = 0;  // L1
+    int64_t progress_bound_us = 0;  // L2
+    bool judge_progress = true;     // false: L2 measured only, never a violation
+    ValidFn valid;
+    ProgressFn can_progress;
+  };
+  explicit Checker(Options options) : o_(std::move(options)) {}
 
   void OnGranted(int64_t now, int node, uint64_t request, const std::string& resource,
                  core::Ballot token, int64_t deadline_us);
@@ -84,10 +96,11 @@ class Checker {
   void OnEnded(int node, uint64_t request, const std::string& resource);
   void OnNodeCrashed(int node);
   void OnLostUpdate(int64_t now, const std::string& resource, core::Ballot token);
-  // Demand for L1: a client starts or stops waiting for `resource`.
-  void OnWaitStart(const std::string& resource, int64_t now);
-  void OnWaitEnd(const std::string& resource, int64_t now);
-  // Called periodically; checks L1.
+  // Demand for L1 and L2: a client of `node` starts or stops waiting for
+  // `resource` (`gave_up`: it stopped without a grant and may soon ask again).
+  void OnWaitStart(const std::string& resource, int node, int64_t now);
+  void OnWaitEnd(const std::string& resource, int node, int64_t now, bool gave_up);
+  // Called periodically; checks L1 and L2.
   void Poll(int64_t now);
   // The end of the run. `walls_in_bound`: every wall clock stayed within D_Q / 4
   // of true time. Grants out of token order become S2 violations when the
@@ -100,6 +113,10 @@ class Checker {
   // Node holding `resource` validly now, or -1.
   int ValidHolder(const std::string& resource) const;
   int64_t worst_wait_after_quiet_us() const { return worst_wait_us_; }
+  // The longest a resource went without a holder while a node that could make
+  // progress waited for it (L2's measure), and while anyone waited during faults.
+  int64_t worst_progress_gap_us() const { return worst_progress_gap_us_; }
+  int64_t worst_gap_during_faults_us() const { return worst_gap_during_faults_us_; }
 
  private:
   struct Hold {
@@ -108,21 +125,33 @@ class Checker {
     core::Ballot token;
     int64_t deadline_us;
   };
+  // One node's demand for one resource.
+  struct Want {
+    int waiting = 0;          // its clients waiting now
+    int64_t gave_up_at = -1;  // the last one gave up then (it may ask again soon)
+  };
   void Add(int64_t now, const std::string& property, std::string detail);
   void CheckExclusive(int64_t now, const std::string& resource, const Hold& fresh);
+  void CheckProgress(int64_t now, const std::string& resource,
+                     const absl::btree_map<int, Want>& wants);
+  // Tracks a stretch without a holder: returns how long it has lasted.
+  static int64_t Starved(absl::btree_map<std::string, int64_t>& since, const std::string& resource,
+                         int64_t now);
 
-  const bool rates_in_bound_;
-  const int64_t quiet_us_;
-  const int64_t bound_us_;
-  ValidFn valid_;
+  const Options o_;
   absl::btree_map<std::string, std::vector<Hold>> holds_;
   absl::btree_map<std::string, core::Ballot> last_token_;
   absl::btree_map<std::string, int> demand_;
+  absl::btree_map<std::string, absl::btree_map<int, Want>> wants_;
   absl::btree_map<std::string, int64_t> starved_since_;
-  absl::btree_map<std::string, int64_t> idle_since_;  // demand fell to zero at
+  absl::btree_map<std::string, int64_t> idle_since_;           // demand fell to zero at
+  absl::btree_map<std::string, int64_t> stalled_since_;        // L2
+  absl::btree_map<std::string, int64_t> fault_starved_since_;  // any demand, during faults
   // Longer than any client's think time: a gap this long is new demand.
   static constexpr int64_t kDemandGapUsMax = 5'000'000;
   int64_t worst_wait_us_ = 0;
+  int64_t worst_progress_gap_us_ = 0;
+  int64_t worst_gap_during_faults_us_ = 0;
   uint64_t tokens_out_of_order_ = 0;
   std::vector<Violation> out_of_order_;  // the first few, S2 violations if the clocks held
   std::vector<Violation> violations_;

@@ -1,5 +1,7 @@
 #include "sim/report.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_format.h"
 
 namespace lockmesh::sim {
@@ -42,6 +44,20 @@ void PrintReport(const Scenario& scenario, uint64_t seed, const RunResult& r, st
           return b;
         }());
   }
+  // Progress while faults last, not only after (grants per second in each phase).
+  const int64_t first_fault_us = scenario.actions.empty()
+                                     ? scenario.run_us
+                                     : std::min(scenario.actions.front().at_us, scenario.run_us);
+  const int64_t quiet_us = std::clamp(scenario.QuietUs(), first_fault_us, scenario.run_us);
+  auto rate = [](uint64_t grants, int64_t us) { return us <= 0 ? 0.0 : grants / (us / 1e6); };
+  out << absl::StrFormat(
+      "progress: %.1f grants/s before the first fault, %.1f while faults last, %.1f after; "
+      "longest without a holder while someone waited during faults %.2fs, while a waiting "
+      "node could reach a majority (L2) %.2fs\n",
+      rate(s.grants_before_faults, first_fault_us),
+      rate(s.grants_during_faults, quiet_us - first_fault_us),
+      rate(s.grants - s.grants_before_faults - s.grants_during_faults, scenario.run_us - quiet_us),
+      r.worst_gap_during_faults_us / 1e6, r.worst_progress_gap_us / 1e6);
   out << "fenced store:";
   if (r.store.empty()) out << " untouched";
   out << "\n";
@@ -52,11 +68,11 @@ void PrintReport(const Scenario& scenario, uint64_t seed, const RunResult& r, st
         name, reg.version, reg.writes, reg.refused, FormatToken(reg.highest));
   }
   out << "\n--- verdict ---\n";
-  bool failed[4] = {};
-  static constexpr const char* kProps[] = {"S1", "S2", "S3", "L1"};
+  bool failed[5] = {};
+  static constexpr const char* kProps[] = {"S1", "S2", "S3", "L1", "L2"};
   for (const Violation& v : r.violations) {
     out << absl::StrFormat("VIOLATION %s at %.3fs: %s\n", v.property, v.at_us / 1e6, v.detail);
-    for (int i = 0; i < 4; ++i) failed[i] |= v.property == kProps[i];
+    for (int i = 0; i < 5; ++i) failed[i] |= v.property == kProps[i];
   }
   // S1 needs clock rates within rho; S2 those and wall clocks within D_Q / 4 (sim/checker.h).
   const std::string s2_unchecked =
@@ -64,20 +80,24 @@ void PrintReport(const Scenario& scenario, uint64_t seed, const RunResult& r, st
       : !r.walls_in_bound ? absl::StrFormat("a wall clock %.3fs from true time, beyond D_Q/4",
                                             r.wall_offset_us_max / 1e6)
                           : "";
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 5; ++i) {
     out << kProps[i] << " ";
     if (i == 0 && !r.rates_in_bound) {
       out << "not checked (a clock rate beyond rho)";
+    } else if (i == 4 && !r.progress_judged) {
+      out << "measured only";
     } else if (i == 1 && !s2_unchecked.empty()) {
       out << "not checked (" << s2_unchecked << "; " << r.tokens_out_of_order
           << " grants out of token order)";
     } else {
       out << (failed[i] ? "BROKEN" : "ok");
     }
-    out << (i < 3 ? ", " : "");
+    out << (i < 4 ? ", " : "");
   }
-  out << absl::StrFormat(" (worst wait after faults stopped %.2fs, bound %.2fs)\n",
-                         r.worst_wait_after_quiet_us / 1e6, scenario.LivenessBoundUs() / 1e6);
+  out << absl::StrFormat(
+      " (worst wait after faults stopped %.2fs, bound %.2fs; L2 %.2fs, bound %.2fs)\n",
+      r.worst_wait_after_quiet_us / 1e6, scenario.LivenessBoundUs() / 1e6,
+      r.worst_progress_gap_us / 1e6, scenario.ProgressBoundUs() / 1e6);
   out << absl::StrFormat("%s %s seed %d trace %016x\n", r.violations.empty() ? "PASS" : "FAIL",
                          scenario.name, seed, r.trace_hash);
 }

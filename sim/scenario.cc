@@ -328,6 +328,11 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
       st = set_dur(s.quiet_us);
     } else if (key == "run") {
       st = set_dur(s.run_us);
+    } else if (key == "progress") {
+      if (arg(1) != "judge" && arg(1) != "measure") {
+        return LineError(line_no, "progress takes judge or measure");
+      }
+      s.judge_progress = arg(1) == "judge";
     } else if (key == "expect") {
       if (arg(1) != "violation") return LineError(line_no, "expect takes 'violation'");
       s.expect_violation = true;
@@ -441,6 +446,15 @@ int64_t Scenario::LivenessBoundUs() const {
   return timing.quarantine_us + timing.lease_duration_us_max + timing.waiter_priority_us +
          2 * timing.backoff_us_max + 4 * timing.attempt_timeout_us + net.tail_us_max +
          2 * net.delay_us_max + 1'000'000;
+}
+
+int64_t Scenario::ProgressBoundUs() const {
+  // L1 without the quarantine: L2 counts only voters out of quarantine. A holder
+  // cut off from the majority keeps its lease at the voters until it runs out
+  // (D_max), then the waiter window, backoffs and attempts. L2 applies only while
+  // a round trip fits in an attempt, so one more attempt covers the delays.
+  return timing.lease_duration_us_max + timing.waiter_priority_us + 2 * timing.backoff_us_max +
+         5 * timing.attempt_timeout_us + 1'000'000;
 }
 
 core::GossipConfig Scenario::GossipSettings() const {

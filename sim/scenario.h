@@ -100,6 +100,8 @@ struct Scenario {
   std::vector<Action> actions;
   core::LeaseConfig timing;       // voters/self are filled in by the simulator
   bool expect_violation = false;  // for scenarios that show an unsafe switch
+  // L2 judged (a violation when broken) or only measured and printed.
+  bool judge_progress = true;
   // Gossip membership on every node (its views steer whom proposers ask first).
   bool gossip = false;
   std::string gossip_preset = "lan";  // lan, wan, local
@@ -113,6 +115,9 @@ struct Scenario {
   // A bound on how long, once faults stop, a waiting request may go without a
   // grant (L1). See docs in sim/scenarios/README.md.
   int64_t LivenessBoundUs() const;
+  // A bound on how long, during faults or after, a resource may go without a
+  // holder while a waiting node and a majority of voters can talk (L2).
+  int64_t ProgressBoundUs() const;
   absl::Status Validate() const;
   // The gossip configuration the preset and switches name.
   core::GossipConfig GossipSettings() const;

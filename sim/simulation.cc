@@ -70,12 +70,19 @@ Simulation::Simulation(Scenario scenario, uint64_t seed, std::ostream* narrate)
       StartNode(*node, core::StartMode::kBootstrap);
     }
   }
-  checker_ =
-      std::make_unique<Checker>(!scenario_.ClockOutOfBound(), scenario_.QuietUs(),
-                                scenario_.LivenessBoundUs(), [this](int node, int64_t deadline_us) {
-                                  const Node& nd = *nodes_[node];
-                                  return nd.up && nd.clock.MonoUs(now_) < deadline_us;
-                                });
+  checker_ = std::make_unique<Checker>(Checker::Options{
+      .rates_in_bound = !scenario_.ClockOutOfBound(),
+      .quiet_us = scenario_.QuietUs(),
+      .liveness_bound_us = scenario_.LivenessBoundUs(),
+      .progress_bound_us = scenario_.ProgressBoundUs(),
+      .judge_progress = scenario_.judge_progress,
+      .valid =
+          [this](int node, int64_t deadline_us) {
+            const Node& nd = *nodes_[node];
+            return nd.up && nd.clock.MonoUs(now_) < deadline_us;
+          },
+      .can_progress = [this](int node) { return CanProgress(node); },
+  });
   int client_id = 0;
   for (auto& node : nodes_) {
     for (int c = 0; c < scenario_.clients_per_node; ++c) {
@@ -131,7 +138,7 @@ RunResult Simulation::Run() {
                .kind = EventKind::kAction});
   }
   Push(Event{.at = scenario_.QuietUs(), .kind = EventKind::kQuiet});
-  Push(Event{.at = scenario_.QuietUs(), .kind = EventKind::kPoll});
+  Push(Event{.at = 0, .kind = EventKind::kPoll});  // L2 and the fault-time measures from the start
   while (!queue_.empty()) {
     std::pop_heap(queue_.begin(), queue_.end(), std::greater<>{});
     Event event = std::move(queue_.back());
@@ -157,6 +164,9 @@ RunResult Simulation::Run() {
   result.trace_hash = hash_;
   result.stats = stats_;
   result.worst_wait_after_quiet_us = checker_->worst_wait_after_quiet_us();
+  result.worst_progress_gap_us = checker_->worst_progress_gap_us();
+  result.progress_judged = scenario_.judge_progress;
+  result.worst_gap_during_faults_us = checker_->worst_gap_during_faults_us();
   result.store = store_.registers();
   return result;
 }
@@ -175,6 +185,30 @@ void Simulation::ReleaseHeld(Node& node) {
     event.at = now_;
     Push(std::move(event));
   }
+}
+
+bool Simulation::Healthy(const Node& node) const {
+  return node.up && !node.Paused(now_) && node.slow_us == 0;
+}
+
+bool Simulation::CanProgress(int index) const {
+  // L2's premise (sim/checker.h): clocks and network inside what the timing
+  // assumes, the node itself healthy, and a majority of voters that can accept
+  // and that it talks to both ways.
+  if (scenario_.ClockOutOfBound() || net_.loss > 0 || net_.tail > 0 ||
+      2 * net_.delay_us_max >= scenario_.timing.attempt_timeout_us) {
+    return false;
+  }
+  const Node& node = *nodes_[index];
+  if (!Healthy(node)) return false;
+  int voters = 0;
+  for (int v = 0; v < scenario_.voters; ++v) {
+    const Node& voter = *nodes_[v];
+    if (!Healthy(voter) || voter.core->voter()->InQuarantine(voter.Now(now_))) continue;
+    if (v != index && !(network_.CanReach(index, v) && network_.CanReach(v, index))) continue;
+    ++voters;
+  }
+  return voters > scenario_.voters / 2;
 }
 
 void Simulation::NoteWallOffset(const Node& node) {
@@ -336,7 +370,9 @@ void Simulation::Crash(int index) {
   checker_->OnNodeCrashed(index);
   for (int c : node.clients) {
     Client& client = *clients_[c];
-    if (client.state == Client::State::kWaiting) checker_->OnWaitEnd(client.resource, now_);
+    if (client.state == Client::State::kWaiting) {
+      checker_->OnWaitEnd(client.resource, index, now_, /*gave_up=*/false);
+    }
     client.state = Client::State::kIdle;
     ++client.gen;
   }

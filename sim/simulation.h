@@ -45,6 +45,10 @@ struct RunStats {
   uint64_t decode_errors = 0;
   uint64_t acquires = 0;
   uint64_t grants = 0;
+  // Grants before the first fault, while faults last, and after they stop: the
+  // progress a run makes during faults, not only after.
+  uint64_t grants_before_faults = 0;
+  uint64_t grants_during_faults = 0;
   std::vector<uint64_t> grants_by_node;  // index: node (fairness between nodes)
   uint64_t failures = 0;
   uint64_t releases = 0;
@@ -70,6 +74,9 @@ struct RunResult {
   int64_t wall_offset_us_max = 0;  // the furthest any wall clock got from true time
   uint64_t tokens_out_of_order = 0;
   int64_t worst_wait_after_quiet_us = 0;
+  int64_t worst_progress_gap_us = 0;  // L2's measure (sim/checker.h)
+  bool progress_judged = true;
+  int64_t worst_gap_during_faults_us = 0;  // anyone waiting, no holder, before quiet
   absl::btree_map<std::string, FencedStore::Register> store;
 };
 
@@ -121,6 +128,10 @@ class Simulation {
   void Pause(int index, int64_t length_us);
   int Resolve(const Target& target) const;
   bool Deferred(Node& node, Event& event);
+  // Up, not paused, not starved of CPU.
+  bool Healthy(const Node& node) const;
+  // Whether L2 applies to a request of node `index` now (sim/checker.h).
+  bool CanProgress(int index) const;
   // Hands what a paused or crashed node held back to the event loop, in order.
   void ReleaseHeld(Node& node);
   // Records how far the node's wall clock is from true time (call around every

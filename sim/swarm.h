@@ -49,6 +49,7 @@ struct SwarmResult {
   uint64_t grants = 0;
   uint64_t stale_refused = 0;
   int64_t worst_wait_after_quiet_us = 0;
+  int64_t worst_progress_gap_us = 0;  // L2's measure: no holder while a node could progress
   // Runs beyond the clock bounds (sim/checker.h): a rate beyond rho (S1 and S2 not
   // promised), a wall clock beyond D_Q / 4 with rates in bound (S2 not promised), and
   // the grants out of token order seen in such runs (the fenced store must refuse them).

@@ -10,8 +10,10 @@
 namespace lockmesh::sim {
 
 void Simulation::ScheduleClient(Client& client, int64_t delay_us) {
-  Push(Event{.at = now_ + std::max<int64_t>(delay_us, 0), .gen = client.gen,
-             .index = client.id, .kind = EventKind::kClient});
+  Push(Event{.at = now_ + std::max<int64_t>(delay_us, 0),
+             .gen = client.gen,
+             .index = client.id,
+             .kind = EventKind::kClient});
 }
 
 void Simulation::StartClients(Node& node) {
@@ -43,7 +45,7 @@ void Simulation::ClientStep(Client& client) {
       client.state = Client::State::kWaiting;
       client.request = *id;
       node.client_of_request[*id] = client.id;
-      checker_->OnWaitStart(client.resource, now_);
+      checker_->OnWaitStart(client.resource, node.index, now_);
       return AfterCore(node, fx);
     }
     case Client::State::kWaiting:
@@ -61,7 +63,8 @@ void Simulation::ClientStep(Client& client) {
   const std::vector<core::Holding> holdings = node.core->Holdings(now);
   for (const core::Holding& h : holdings) {
     const int64_t trust_us = node.config.HolderDurationUs(scenario_.lease_us);
-    if (h.request == client.request && scenario_.renew && h.deadline_us - now.mono_us < trust_us / 2) {
+    if (h.request == client.request && scenario_.renew &&
+        h.deadline_us - now.mono_us < trust_us / 2) {
       (void)node.core->Renew(client.request, 0, now, fx);
     }
   }
@@ -75,8 +78,10 @@ void Simulation::ClientStep(Client& client) {
     return AfterCore(node, rel);
   }
   const int32_t slot = writes_->Put(PendingWrite{client.id, node.incarnation, client.token,
-                                                  static_cast<uint64_t>(version), client.resource});
-  Push(Event{.at = now_ + scenario_.op_us, .node = node.index, .index = slot,
+                                                 static_cast<uint64_t>(version), client.resource});
+  Push(Event{.at = now_ + scenario_.op_us,
+             .node = node.index,
+             .index = slot,
              .kind = EventKind::kClientWrite});
   if (client.pause_after_read_us > 0) {
     Pause(node.index, client.pause_after_read_us);
@@ -103,8 +108,8 @@ void Simulation::ClientWrite(Event& event) {
     return;
   }
   ++stats_.stale_refused;
-  Say("fenced store refuses a stale write to '", w.resource, "' from ", node.Name(), " c",
-      w.client, ": token ", FormatToken(w.token), " < highest ",
+  Say("fenced store refuses a stale write to '", w.resource, "' from ", node.Name(), " c", w.client,
+      ": token ", FormatToken(w.token), " < highest ",
       FormatToken(store_.registers().at(w.resource).highest));
 }
 
@@ -123,14 +128,19 @@ void Simulation::OnLeaseEvent(Node& node, const core::LeaseEvent& event) {
         stats_.grants_by_node.resize(node.index + 1);
       }
       ++stats_.grants_by_node[node.index];
+      if (scenario_.actions.empty() || now_ < scenario_.actions.front().at_us) {
+        ++stats_.grants_before_faults;
+      } else if (now_ < scenario_.QuietUs()) {
+        ++stats_.grants_during_faults;
+      }
       checker_->OnGranted(now_, node.index, event.request, event.resource, event.token,
                           event.deadline_us);
-      checker_->OnWaitEnd(event.resource, now_);
+      checker_->OnWaitEnd(event.resource, node.index, now_, /*gave_up=*/false);
       client.state = Client::State::kHolding;
       client.token = event.token;
       client.hold_end = now_ + rng_.Between(scenario_.hold_us / 2, scenario_.hold_us * 3 / 2);
-      Say(who, " granted '", event.resource, "' token ", FormatToken(event.token), ", trusts it for ",
-          (event.deadline_us - now.mono_us) / 1000, "ms");
+      Say(who, " granted '", event.resource, "' token ", FormatToken(event.token),
+          ", trusts it for ", (event.deadline_us - now.mono_us) / 1000, "ms");
       ScheduleClient(client, 0);
       return;
     case Kind::kRenewed:
@@ -155,7 +165,7 @@ void Simulation::OnLeaseEvent(Node& node, const core::LeaseEvent& event) {
       break;
     case Kind::kFailed:
       ++stats_.failures;
-      checker_->OnWaitEnd(event.resource, now_);
+      checker_->OnWaitEnd(event.resource, node.index, now_, /*gave_up=*/true);
       Say(who, " gave up on '", event.resource, "': ", event.status.ToString());
       break;
   }
