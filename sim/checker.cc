@@ -76,6 +76,10 @@ void Checker::OnGranted(int64_t now, int node, uint64_t request, const std::stri
   }
   last = std::max(last, token);
   holds_[resource].push_back(fresh);
+  if (auto ended = ended_with_waiters_at_.find(resource); ended != ended_with_waiters_at_.end()) {
+    handoff_gaps_us_.push_back(now - ended->second);
+    ended_with_waiters_at_.erase(ended);
+  }
   starved_since_.erase(resource);
   idle_since_.erase(resource);
   stalled_since_.erase(resource);
@@ -92,7 +96,8 @@ void Checker::OnRenewed(int64_t now, int node, uint64_t request, const std::stri
   }
 }
 
-void Checker::OnEnded(int node, uint64_t request, const std::string& resource) {
+void Checker::OnEnded(int64_t now, int node, uint64_t request, const std::string& resource) {
+  if (demand_.contains(resource)) ended_with_waiters_at_[resource] = now;
   auto it = holds_.find(resource);
   if (it == holds_.end()) return;
   std::erase_if(it->second, [&](const Hold& h) { return h.node == node && h.request == request; });

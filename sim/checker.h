@@ -93,7 +93,7 @@ class Checker {
                  core::Ballot token, int64_t deadline_us);
   void OnRenewed(int64_t now, int node, uint64_t request, const std::string& resource,
                  int64_t deadline_us);
-  void OnEnded(int node, uint64_t request, const std::string& resource);
+  void OnEnded(int64_t now, int node, uint64_t request, const std::string& resource);
   void OnNodeCrashed(int node);
   void OnLostUpdate(int64_t now, const std::string& resource, core::Ballot token);
   // Demand for L1 and L2: a client of `node` starts or stops waiting for
@@ -117,6 +117,9 @@ class Checker {
   // progress waited for it (L2's measure), and while anyone waited during faults.
   int64_t worst_progress_gap_us() const { return worst_progress_gap_us_; }
   int64_t worst_gap_during_faults_us() const { return worst_gap_during_faults_us_; }
+  // Handoffs: a lease ended while others waited for its resource; the gap runs
+  // from that end to the next grant of the resource.
+  const std::vector<int64_t>& handoff_gaps_us() const { return handoff_gaps_us_; }
 
  private:
   struct Hold {
@@ -151,6 +154,8 @@ class Checker {
   static constexpr int64_t kDemandGapUsMax = 5'000'000;
   int64_t worst_wait_us_ = 0;
   int64_t worst_progress_gap_us_ = 0;
+  absl::btree_map<std::string, int64_t> ended_with_waiters_at_;
+  std::vector<int64_t> handoff_gaps_us_;
   int64_t worst_gap_during_faults_us_ = 0;
   uint64_t tokens_out_of_order_ = 0;
   std::vector<Violation> out_of_order_;  // the first few, S2 violations if the clocks held

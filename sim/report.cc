@@ -50,14 +50,29 @@ void PrintReport(const Scenario& scenario, uint64_t seed, const RunResult& r, st
                                      : std::min(scenario.actions.front().at_us, scenario.run_us);
   const int64_t quiet_us = std::clamp(scenario.QuietUs(), first_fault_us, scenario.run_us);
   auto rate = [](uint64_t grants, int64_t us) { return us <= 0 ? 0.0 : grants / (us / 1e6); };
-  out << absl::StrFormat(
-      "progress: %.1f grants/s before the first fault, %.1f while faults last, %.1f after; "
-      "longest without a holder while someone waited during faults %.2fs, while a waiting "
-      "node could reach a majority (L2) %.2fs\n",
-      rate(s.grants_before_faults, first_fault_us),
-      rate(s.grants_during_faults, quiet_us - first_fault_us),
-      rate(s.grants - s.grants_before_faults - s.grants_during_faults, scenario.run_us - quiet_us),
-      r.worst_gap_during_faults_us / 1e6, r.worst_progress_gap_us / 1e6);
+  if (scenario.actions.empty()) {
+    out << absl::StrFormat("progress: %.1f grants/s (no faults)\n",
+                           rate(s.grants, scenario.run_us));
+  } else {
+    out << absl::StrFormat(
+        "progress: %.1f grants/s before the first fault, %.1f while faults last, %.1f after; "
+        "longest without a holder while someone waited during faults %.2fs, while a waiting "
+        "node could reach a majority (L2) %.2fs\n",
+        rate(s.grants_before_faults, first_fault_us),
+        rate(s.grants_during_faults, quiet_us - first_fault_us),
+        rate(s.grants - s.grants_before_faults - s.grants_during_faults,
+             scenario.run_us - quiet_us),
+        r.worst_gap_during_faults_us / 1e6, r.worst_progress_gap_us / 1e6);
+  }
+  if (!r.handoff_gaps_us.empty()) {
+    std::vector<int64_t> gaps = r.handoff_gaps_us;
+    std::sort(gaps.begin(), gaps.end());
+    auto at = [&](double q) { return gaps[static_cast<std::size_t>(q * (gaps.size() - 1))] / 1e3; };
+    out << absl::StrFormat(
+        "handoffs (a lease ends while others wait): %d, gap to the next grant p50 %.2fms p99 "
+        "%.2fms max %.2fms; lease messages per grant %.2f\n",
+        gaps.size(), at(0.5), at(0.99), at(1.0), per(lease_messages, s.grants));
+  }
   out << "fenced store:";
   if (r.store.empty()) out << " untouched";
   out << "\n";

@@ -167,6 +167,7 @@ RunResult Simulation::Run() {
   result.worst_progress_gap_us = checker_->worst_progress_gap_us();
   result.progress_judged = scenario_.judge_progress;
   result.worst_gap_during_faults_us = checker_->worst_gap_during_faults_us();
+  result.handoff_gaps_us = checker_->handoff_gaps_us();
   result.store = store_.registers();
   return result;
 }

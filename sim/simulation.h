@@ -77,6 +77,7 @@ struct RunResult {
   int64_t worst_progress_gap_us = 0;  // L2's measure (sim/checker.h)
   bool progress_judged = true;
   int64_t worst_gap_during_faults_us = 0;  // anyone waiting, no holder, before quiet
+  std::vector<int64_t> handoff_gaps_us;    // sim/checker.h
   absl::btree_map<std::string, FencedStore::Register> store;
 };
 

@@ -154,12 +154,12 @@ void Simulation::OnLeaseEvent(Node& node, const core::LeaseEvent& event) {
       return;
     case Kind::kReleased:
       ++stats_.releases;
-      checker_->OnEnded(node.index, event.request, event.resource);
+      checker_->OnEnded(now_, node.index, event.request, event.resource);
       Say(who, " releases '", event.resource, "' token ", FormatToken(event.token));
       break;
     case Kind::kExpired:
       ++stats_.expiries;
-      checker_->OnEnded(node.index, event.request, event.resource);
+      checker_->OnEnded(now_, node.index, event.request, event.resource);
       Say(who, " lease on '", event.resource, "' token ", FormatToken(event.token),
           " ran out; it stops using it");
       break;

@@ -94,6 +94,19 @@ TEST(CheckerTest, TwoValidHoldersAreAViolationOnlyInsideTheRateBound) {
   }
 }
 
+// A handoff is a lease that ends while someone waits; its gap runs to the next grant.
+TEST(CheckerTest, HandoffGapsRunFromAnEndWithWaitersToTheNextGrant) {
+  Fixture f;
+  f.checker.OnGranted(0, 1, 1, "r", 1, 10 * kSecond);
+  f.checker.OnEnded(kSecond, 1, 1, "r");  // nobody waited: no handoff
+  f.checker.OnGranted(2 * kSecond, 1, 2, "r", 2, 10 * kSecond);
+  f.checker.OnWaitStart("r", 2, 2 * kSecond);
+  f.checker.OnEnded(3 * kSecond, 1, 2, "r");
+  f.checker.OnGranted(3 * kSecond + 6'000, 2, 3, "r", 3, 10 * kSecond);
+  ASSERT_EQ(f.checker.handoff_gaps_us().size(), 1u);
+  EXPECT_EQ(f.checker.handoff_gaps_us()[0], 6'000);
+}
+
 TEST(CheckerTest, ALostUpdateNamesItsToken) {
   Fixture f;
   f.checker.OnLostUpdate(0, "r", (uint64_t{1004183} << 16) | 3);
