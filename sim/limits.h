@@ -10,8 +10,8 @@
 namespace lockmesh::sim {
 
 // The longest virtual run, and so the longest duration any directive takes: a
-// day of virtual time (a busy 3-voter scenario simulates an hour in about a fifth
-// of a second, so a day takes seconds, not a hang).
+// day of virtual time (about a minute and a quarter for the benchmark's 5 voters
+// with 10 busy clients, README "Numbers": long, but not a hang).
 inline constexpr int64_t kScenarioDurationUsMax = 86'400'000'000;
 
 // The largest clock rate error a scenario may set, either way: a clock running
