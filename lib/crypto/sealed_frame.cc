@@ -10,7 +10,6 @@
 namespace lockmesh::crypto {
 namespace {
 
-static_assert(kFrameNonceBytes == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 static_assert(kFrameMacBytes == crypto_aead_xchacha20poly1305_ietf_ABYTES);
 
 constexpr std::size_t kKeyIdOffset = 1;
@@ -44,7 +43,7 @@ const unsigned char* Bytes(std::string_view s) {
 }  // namespace
 
 absl::StatusOr<std::string> Seal(const Keyring& keyring, std::string_view cluster_name,
-                                 std::string_view plaintext) {
+                                 std::string_view plaintext, NonceSequence& nonces) {
   if (plaintext.size() > core::kSealedPlaintextBytesMax) {
     return absl::InvalidArgumentError(
         absl::StrFormat("plaintext of %d bytes exceeds the sealed payload budget of %d bytes",
@@ -53,8 +52,7 @@ absl::StatusOr<std::string> Seal(const Keyring& keyring, std::string_view cluste
   std::string frame(plaintext.size() + kFrameOverheadBytes, '\0');
   auto* out = reinterpret_cast<unsigned char*>(frame.data());
   out[0] = kFrameVersion;
-  // libsodium is initialized: a Keyring exists only after InitCrypto() succeeded.
-  randombytes_buf(out + kNonceOffset, kFrameNonceBytes);
+  nonces.Next(out + kNonceOffset);
   keyring.WithPrimaryKey([&](KeyId id, const unsigned char* key) {
     WriteKeyId(out + kKeyIdOffset, id);
     const AdditionalData ad = MakeAdditionalData(out, cluster_name);

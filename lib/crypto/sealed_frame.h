@@ -10,7 +10,7 @@
 //   offset  size  field
 //        0     1  version      kFrameVersion (1)
 //        1     4  key id       KeyId of the sealing key, big-endian
-//        5    24  nonce        fresh from randombytes_buf for every frame
+//        5    24  nonce        never repeated under a key (lib/crypto/nonce.h)
 //       29     n  ciphertext   the plaintext, encrypted
 //     29+n    16  MAC          Poly1305 tag over ciphertext and additional data
 //
@@ -20,9 +20,10 @@
 // = 45 (= core::kSealOverheadBytes), so a datagram stays within core::kDatagramBytesMax (1400)
 // when the plaintext stays within core::kSealedPlaintextBytesMax (1355).
 //
-// Why random nonces: XChaCha20's 192-bit nonce makes random nonces safe for any number of
-// messages a key will ever seal (collision odds ~2^-97 after 2^48 frames), so nodes need no
-// nonce counter, no coordination and no state that a restart could lose and reuse.
+// Why a random prefix and a counter (lib/crypto/nonce.h): XChaCha20's 192-bit nonce leaves
+// room for 128 random bits drawn once per process and a 64-bit counter, so nodes need no
+// coordination and no state that a restart could lose and reuse, and sealing makes no system
+// call for randomness.
 //
 // Why the key id, rather than trying every key: an unknown key is told apart from a forgery
 // (a misconfigured node is visible in the counters as such), and the work for one forged
@@ -66,12 +67,13 @@
 #include "absl/status/statusor.h"
 #include "lib/core/limits.h"
 #include "lib/crypto/keyring.h"
+#include "lib/crypto/nonce.h"
 
 namespace lockmesh::crypto {
 
 inline constexpr uint8_t kFrameVersion = 1;
 inline constexpr std::size_t kFrameKeyIdBytes = sizeof(KeyId);
-inline constexpr std::size_t kFrameNonceBytes = 24;  // crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+inline constexpr std::size_t kFrameNonceBytes = kNonceBytes;
 inline constexpr std::size_t kFrameHeaderBytes = 1 + kFrameKeyIdBytes + kFrameNonceBytes;
 inline constexpr std::size_t kFrameMacBytes = 16;  // crypto_aead_xchacha20poly1305_ietf_ABYTES
 // What Seal adds to a plaintext.
@@ -80,12 +82,13 @@ static_assert(kFrameOverheadBytes == core::kSealOverheadBytes,
               "core/limits.h budgets payloads for a different frame overhead");
 
 // The datagram that carries `plaintext` (any bytes, empty included), sealed with the
-// keyring's primary key, a fresh random nonce, and `cluster_name` as additional data; see the
-// file comment for the layout. Its size is plaintext.size() + kFrameOverheadBytes.
+// keyring's primary key, the next nonce of `nonces`, and `cluster_name` as additional data;
+// see the file comment for the layout. Its size is plaintext.size() + kFrameOverheadBytes.
 // InvalidArgument if plaintext.size() > core::kSealedPlaintextBytesMax: the datagram would
 // exceed core::kDatagramBytesMax and every receiver would refuse it.
 absl::StatusOr<std::string> Seal(const Keyring& keyring, std::string_view cluster_name,
-                                 std::string_view plaintext);
+                                 std::string_view plaintext,
+                                 NonceSequence& nonces = NonceSequence::ForProcess());
 
 // The plaintext that `datagram` carries, if it was sealed by Seal with a key this keyring
 // holds and the same `cluster_name`. Any bytes may be passed; it never crashes, reads only

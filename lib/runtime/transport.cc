@@ -94,10 +94,16 @@ void Transport::SendBatch(const udp::endpoint& to, std::string plaintext, std::s
 }
 
 bool Transport::FirstSighting(std::string_view datagram) {
-  // Only called on opened frames: the nonce sits after the version and key id bytes.
+  // Only called on opened frames: the nonce sits after the version and key id bytes. Its last
+  // 16 bytes identify it: the sender's counter and 64 of its random prefix bits
+  // (lib/crypto/nonce.h); two senders' nonces share them with odds of 2^-64, and a datagram
+  // taken for a replay is only dropped, which the protocol tolerates.
   absl::uint128 nonce = 0;
   static_assert(crypto::kFrameNonceBytes >= sizeof(nonce));
-  std::memcpy(&nonce, datagram.data() + 1 + crypto::kFrameKeyIdBytes, sizeof(nonce));
+  std::memcpy(
+      &nonce,
+      datagram.data() + 1 + crypto::kFrameKeyIdBytes + crypto::kFrameNonceBytes - sizeof(nonce),
+      sizeof(nonce));
   if (!nonces_.insert(nonce).second) return false;
   nonces_.erase(nonce_ring_[nonce_next_]);
   nonce_ring_[nonce_next_] = nonce;

@@ -16,7 +16,7 @@
 // sealed plaintext bound (core::kSealedPlaintextBytesMax) in queue order, so a node that
 // answers a burst sends a few full datagrams rather than many small ones.
 //
-// Replays: a sealed frame carries a fresh random nonce, so a datagram seen twice is a replay
+// Replays: a sealed frame carries a nonce never used before, so a datagram seen twice is a replay
 // (or a duplicate from the network). The last kReplayWindowDatagrams nonces are remembered and
 // a repeat is dropped; an older replay gets through and is harmless, because the protocol
 // tolerates duplicates (DESIGN.md, "Wire and security").
