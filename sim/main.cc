@@ -65,6 +65,7 @@ struct Flags {
   bool quick = false;
   int runs = 0;
   bool stop_at_first = false;
+  bool judge_progress = false;
   int threads = 2;
   uint64_t first = 0, last = 0;
   std::vector<std::string> args;
@@ -115,6 +116,8 @@ bool ParseFlags(int argc, char** argv, Flags& f, std::string& error) {
       f.print = true;
     } else if (a == "--stop-at-first") {
       f.stop_at_first = true;
+    } else if (a == "--judge-progress") {
+      f.judge_progress = true;
     } else if (absl::StartsWith(a, "--")) {
       return error = "unknown flag " + std::string(a), false;
     } else {
@@ -178,7 +181,7 @@ int main(int argc, char** argv) {
       Scenario probe;
       if (absl::Status s = ApplyUnsafe(f.unsafe, probe); !s.ok()) return Usage(s.message());
     }
-    SwarmOptions options{f.first, f.last, f.threads, f.unsafe, f.stop_at_first};
+    SwarmOptions options{f.first, f.last, f.threads, f.unsafe, f.stop_at_first, f.judge_progress};
     SwarmResult r = RunSwarm(options, &std::cerr);
     std::cout << SwarmSummary(r) << "\n";
     for (const SwarmFailure& fail : r.failures) {

@@ -439,13 +439,20 @@ int64_t Scenario::QuietUs() const {
 
 int64_t Scenario::LivenessBoundUs() const {
   // After faults stop: restarted voters quarantine (D_Q), leases of crashed or
-  // cut-off owners run out at the voters (D_max), the voters keep the ended lease
-  // for the waiters they told (the waiter-priority window, which stays idle when
-  // those waiters gave up), then a few backoffs and round trips (attempt
+  // cut-off owners run out at the voters (D_max), named waiters that do not come
+  // are skipped one window each, then a few backoffs and round trips (attempt
   // timeouts), plus the longest straggler delay.
-  return timing.quarantine_us + timing.lease_duration_us_max + timing.waiter_priority_us +
+  return timing.quarantine_us + timing.lease_duration_us_max + IdleWindowsUs() +
          2 * timing.backoff_us_max + 4 * timing.attempt_timeout_us + net.tail_us_max +
          2 * net.delay_us_max + 1'000'000;
+}
+
+int64_t Scenario::IdleWindowsUs() const {
+  // Each named head that does not come costs one waiter window before it is skipped, and
+  // a voter queues each node once per resource (docs/protocol.md, "Liveness").
+  const int64_t waiting_nodes =
+      std::min<int64_t>(Nodes(), static_cast<int64_t>(core::kWaitersPerResourceMax));
+  return waiting_nodes * timing.waiter_priority_us;
 }
 
 int64_t Scenario::ProgressBoundUs() const {
@@ -453,7 +460,7 @@ int64_t Scenario::ProgressBoundUs() const {
   // cut off from the majority keeps its lease at the voters until it runs out
   // (D_max), then the waiter window, backoffs and attempts. L2 applies only while
   // a round trip fits in an attempt, so one more attempt covers the delays.
-  return timing.lease_duration_us_max + timing.waiter_priority_us + 2 * timing.backoff_us_max +
+  return timing.lease_duration_us_max + IdleWindowsUs() + 2 * timing.backoff_us_max +
          5 * timing.attempt_timeout_us + 1'000'000;
 }
 

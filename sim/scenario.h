@@ -118,6 +118,8 @@ struct Scenario {
   // A bound on how long, during faults or after, a resource may go without a
   // holder while a waiting node and a majority of voters can talk (L2).
   int64_t ProgressBoundUs() const;
+  // The waiter windows that can pass idle before a grant: one per waiting node.
+  int64_t IdleWindowsUs() const;
   absl::Status Validate() const;
   // The gossip configuration the preset and switches name.
   core::GossipConfig GossipSettings() const;

@@ -305,6 +305,7 @@ SwarmResult RunSwarm(const SwarmOptions& options, std::ostream* progress) {
       if (seed > options.last_seed) return;
       Scenario s = RandomScenario(seed);
       if (!options.unsafe.empty()) LM_CHECK(ApplyUnsafe(options.unsafe, s).ok());
+      if (options.judge_progress) s.judge_progress = true;
       Simulation sim(std::move(s), seed, nullptr);
       RunResult r = sim.Run();
       std::lock_guard<std::mutex> lock(mu);

@@ -35,6 +35,7 @@ struct SwarmOptions {
   int threads = 2;
   std::string unsafe;  // an --unsafe switch applied to every seed
   bool stop_at_first = false;
+  bool judge_progress = false;  // judge L2 (RandomScenario only measures it)
 };
 
 struct SwarmFailure {

@@ -53,13 +53,15 @@ struct LeaseConfig {
   // When a holder is known, a waiter retries after the holder's remaining time
   // plus this slack, in case the release notice is lost.
   int64_t held_retry_slack_us = 50'000;
-  // A release notice triggers a retry after a random delay in [0, this].
+  // Spread for retries that could collide: after a stale-ballot refusal, and after a release
+  // notice when the waiter window is off (every waiter is then told). A waiter named by the
+  // voters retries at once.
   int64_t notice_jitter_us = 25'000;
-  // Fairness across nodes: when a lease ends, a voter keeps the resource for the waiters it
-  // notified for this long (0: off), refusing others as "held". Without it, the holder's node
-  // hands the lease straight to its next local request, ahead of every notified waiter, and
-  // a busy node can starve the rest. Must cover notice_jitter_us and a round trip; at most
-  // kWaiterPriorityUsMax (a term of the liveness bound).
+  // Rule 10 (designated successor): when a lease ends, a voter names the waiter with the
+  // earliest ticket and keeps the resource for it this long (0: off, every waiter is told),
+  // refusing later tickets as "held"; a head that does not come is skipped and the next one
+  // named. Must cover a notice and a round trip; at most kWaiterPriorityUsMax. Each head that
+  // does not come costs one window: a term of the liveness bound (docs/protocol.md).
   int64_t waiter_priority_us = 100'000;
 
   UnsafeSwitches unsafe;

@@ -26,9 +26,25 @@ inline constexpr std::size_t kWaitersPerResourceMax = 32;
 // Requests (queued, attempting, holding) one node keeps at once.
 inline constexpr std::size_t kRequestsMax = 4096;
 
+// Releases of failed attempts' accepts one node resends until the voters confirm them. Past
+// the bound a release is sent once, unconfirmed, and an accept it misses lives until it
+// expires at its voter.
+inline constexpr std::size_t kPendingReleasesMax = 4096;
+
+// The shortest interval between resends of an unanswered acquire, renewal or release, however
+// short the measured round trip (LeaseConfig::retransmit_us is the longest).
+inline constexpr int64_t kRetransmitUsMin = 1'000;
+
+// Once the round trip is measured, an attempt lasts at most this many resend intervals (four
+// sends, each interval twice the one before: 1 + 2 + 4 + 8), and at least kAttemptUsMin;
+// LeaseConfig::attempt_timeout_us stays the ceiling. A proposer that cannot hear its voters
+// then holds their accepts for a few round trips, not for the whole configured timeout.
+inline constexpr int kAttemptRetransmitIntervals = 15;
+inline constexpr int64_t kAttemptUsMin = 10'000;
+
 // Lease durations accepted by any configuration.
-inline constexpr int64_t kLeaseDurationUsMin = 10'000;             // 10 ms
-inline constexpr int64_t kLeaseDurationUsMax = 3'600'000'000;      // 1 hour
+inline constexpr int64_t kLeaseDurationUsMin = 10'000;         // 10 ms
+inline constexpr int64_t kLeaseDurationUsMax = 3'600'000'000;  // 1 hour
 
 // The longest a voter keeps an ended lease for the waiters it told (waiter priority). The
 // window only has to cover a notice and one round trip; it is a term of the liveness bound
@@ -124,9 +140,9 @@ inline constexpr int kSuspicionMultMax = 32;
 inline constexpr int kRetransmitMultMax = 32;
 
 // Gossip timing bounds accepted by any configuration.
-inline constexpr int64_t kGossipPeriodUsMin = 1'000;                 // 1 ms
-inline constexpr int64_t kGossipPeriodUsMax = 600'000'000;           // 10 min
-inline constexpr int64_t kPushPullIntervalUsMax = 86'400'000'000;    // 1 day
-inline constexpr int64_t kDeadRetentionUsMax = 7 * 86'400'000'000;   // 1 week
+inline constexpr int64_t kGossipPeriodUsMin = 1'000;                // 1 ms
+inline constexpr int64_t kGossipPeriodUsMax = 600'000'000;          // 10 min
+inline constexpr int64_t kPushPullIntervalUsMax = 86'400'000'000;   // 1 day
+inline constexpr int64_t kDeadRetentionUsMax = 7 * 86'400'000'000;  // 1 week
 
 }  // namespace lockmesh::core

@@ -7,14 +7,22 @@ namespace lockmesh::core {
 
 absl::string_view RefuseReasonName(RefuseReason reason) {
   switch (reason) {
-    case RefuseReason::kNone: return "none";
-    case RefuseReason::kQuarantine: return "quarantine";
-    case RefuseReason::kStaleBallot: return "stale-ballot";
-    case RefuseReason::kHeld: return "held";
-    case RefuseReason::kNoLease: return "no-lease";
-    case RefuseReason::kTableFull: return "table-full";
-    case RefuseReason::kBadRequest: return "bad-request";
-    case RefuseReason::kNotVoter: return "not-voter";
+    case RefuseReason::kNone:
+      return "none";
+    case RefuseReason::kQuarantine:
+      return "quarantine";
+    case RefuseReason::kStaleBallot:
+      return "stale-ballot";
+    case RefuseReason::kHeld:
+      return "held";
+    case RefuseReason::kNoLease:
+      return "no-lease";
+    case RefuseReason::kTableFull:
+      return "table-full";
+    case RefuseReason::kBadRequest:
+      return "bad-request";
+    case RefuseReason::kNotVoter:
+      return "not-voter";
   }
   return "unknown";
 }
@@ -51,14 +59,16 @@ namespace lockmesh::core {
 std::string DescribeMessage(const MessageBody& body) {
   struct Visitor {
     std::string operator()(const AcquireMsg& m) {
-      return absl::StrFormat("acquire '%s' ballot %d owner %s for %dms", m.resource, m.ballot,
-                             m.owner.ToString(), m.duration_us / 1000);
+      return absl::StrFormat("acquire '%s' ballot %d ticket %d owner %s for %dms", m.resource,
+                             m.ballot, m.ticket, m.owner.ToString(), m.duration_us / 1000);
     }
     std::string operator()(const AcquireReplyMsg& m) {
-      return m.accepted ? absl::StrFormat("accept '%s' ballot %d", m.resource, m.ballot)
-                        : absl::StrFormat("refuse '%s' ballot %d: %s (highest %d, holder %dms)",
-                                          m.resource, m.ballot, RefuseReasonName(m.reason),
-                                          m.highest_ballot, m.holder_remaining_us / 1000);
+      return m.accepted
+                 ? absl::StrFormat("accept '%s' ballot %d", m.resource, m.ballot)
+                 : absl::StrFormat(
+                       "refuse '%s' ballot %d: %s (highest %d, holder %s ballot %d for %dms)",
+                       m.resource, m.ballot, RefuseReasonName(m.reason), m.highest_ballot,
+                       m.holder.ToString(), m.holder_ballot, m.holder_remaining_us / 1000);
     }
     std::string operator()(const RenewMsg& m) {
       return absl::StrFormat("renew '%s' token %d round %d", m.resource, m.token, m.round);

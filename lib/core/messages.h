@@ -33,28 +33,36 @@ inline constexpr uint16_t kProtocolVersion = 1;
 // next (catch up its clock, wait for a release, back off).
 enum class RefuseReason : uint8_t {
   kNone = 0,
-  kQuarantine = 1,     // the voter restarted recently and accepts nothing yet
-  kStaleBallot = 2,    // the ballot is not above what the voter has seen
-  kHeld = 3,           // another owner holds a live lease
-  kNoLease = 4,        // renew/release of a lease the voter does not hold
-  kTableFull = 5,      // the voter's resource table is at its bound
-  kBadRequest = 6,     // malformed fields (duration out of range, bad name)
-  kNotVoter = 7,       // the receiver is not configured as a voter
+  kQuarantine = 1,   // the voter restarted recently and accepts nothing yet
+  kStaleBallot = 2,  // the ballot is not above what the voter has seen
+  kHeld = 3,         // another owner holds a live lease
+  kNoLease = 4,      // renew/release of a lease the voter does not hold
+  kTableFull = 5,    // the voter's resource table is at its bound
+  kBadRequest = 6,   // malformed fields (duration out of range, bad name)
+  kNotVoter = 7,     // the receiver is not configured as a voter
 };
 inline constexpr int kRefuseReasonCount = 8;
 absl::string_view RefuseReasonName(RefuseReason reason);
 
-// Rule 2: ask a voter to accept `ballot` for `owner` for `duration_us`.
+// Rule 2: ask a voter to accept `ballot` for `owner` for `duration_us`. `ticket` is the
+// request's first ballot, kept across its retries: voters queue waiters by it (rule 10).
+// 0 (a try-acquire, which will not wait for its turn, or an older sender): not queued.
 struct AcquireMsg {
   std::string resource;
   Ballot ballot = 0;
   Owner owner;
   int64_t duration_us = 0;
+  Ballot ticket = 0;
   friend bool operator==(const AcquireMsg&, const AcquireMsg&) = default;
 };
 
 // Rule 3: the voter's answer. On refusal, `highest_ballot` lets the proposer
 // catch up, and `holder_remaining_us` (kHeld only) how long to expect to wait.
+//
+// `holder` and `holder_ballot` (kHeld by a live lease only) name the accept in the way, so
+// that a proposer can clear one of its own that it does not know it has (its reply was
+// lost). A reply to a Release that asked for one (`ack_wanted`) is a refusal with kNoLease:
+// "no lease of (owner, ballot) here any more".
 struct AcquireReplyMsg {
   std::string resource;
   Ballot ballot = 0;
@@ -63,6 +71,8 @@ struct AcquireReplyMsg {
   RefuseReason reason = RefuseReason::kNone;
   Ballot highest_ballot = 0;
   int64_t holder_remaining_us = 0;
+  Owner holder;
+  Ballot holder_ballot = 0;
   friend bool operator==(const AcquireReplyMsg&, const AcquireReplyMsg&) = default;
 };
 
@@ -88,15 +98,22 @@ struct RenewReplyMsg {
   friend bool operator==(const RenewReplyMsg&, const RenewReplyMsg&) = default;
 };
 
-// Rules 5 and 7: clear a live lease that matches (owner, ballot) exactly.
+// Rules 5 and 7: clear a live lease that matches (owner, ballot) exactly. With `ack_wanted`
+// (the partial accepts of a failed attempt, sent until confirmed) the voter answers with an
+// AcquireReply refusing `ballot` as kNoLease.
 struct ReleaseMsg {
   std::string resource;
   Ballot ballot = 0;
   Owner owner;
+  bool ack_wanted = false;
+  // The owner's request still waits (its attempt failed and it will retry): the voter keeps
+  // it queued by the ticket of the accept it clears (rule 10).
+  bool still_waiting = false;
   friend bool operator==(const ReleaseMsg&, const ReleaseMsg&) = default;
 };
 
-// Rule 7: a voter tells the waiters it recorded that the resource is free.
+// Rules 7 and 10: a voter tells the head of its waiters that the resource is free and kept
+// for it for a moment.
 struct ReleaseNoticeMsg {
   std::string resource;
   Ballot ballot = 0;  // the lease that ended

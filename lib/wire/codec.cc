@@ -1,5 +1,11 @@
 #include "lib/wire/codec.h"
 
+#include <capnp/message.h>
+#include <capnp/serialize-packed.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+#include <kj/io.h>
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -8,12 +14,6 @@
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <capnp/message.h>
-#include <capnp/serialize-packed.h>
-#include <capnp/serialize.h>
-#include <kj/exception.h>
-#include <kj/io.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -120,6 +120,7 @@ void Fill(Body::Builder body, const core::AcquireMsg& m) {
   out.setBallot(m.ballot);
   SetOwner(out.initOwner(), m.owner);
   out.setDurationUs(m.duration_us);
+  out.setTicket(m.ticket);
 }
 
 void Fill(Body::Builder body, const core::AcquireReplyMsg& m) {
@@ -131,6 +132,9 @@ void Fill(Body::Builder body, const core::AcquireReplyMsg& m) {
   out.setReason(ToSchema(m.reason));
   out.setHighestBallot(m.highest_ballot);
   out.setHolderRemainingUs(m.holder_remaining_us);
+  // An empty holder stays a null pointer (smallest).
+  if (m.holder != core::Owner{}) SetOwner(out.initHolder(), m.holder);
+  out.setHolderBallot(m.holder_ballot);
 }
 
 void Fill(Body::Builder body, const core::RenewMsg& m) {
@@ -158,6 +162,8 @@ void Fill(Body::Builder body, const core::ReleaseMsg& m) {
   out.setResource(AsBytes(m.resource));
   out.setBallot(m.ballot);
   SetOwner(out.initOwner(), m.owner);
+  out.setAckWanted(m.ack_wanted);
+  out.setStillWaiting(m.still_waiting);
 }
 
 void Fill(Body::Builder body, const core::ReleaseNoticeMsg& m) {
@@ -464,6 +470,7 @@ absl::StatusOr<core::MessageBody> ReadBody(Body::Reader body) {
       m.ballot = in.getBallot();
       m.owner = GetOwner(in.getOwner());
       m.duration_us = in.getDurationUs();
+      m.ticket = in.getTicket();
       return m;
     }
     case Body::ACQUIRE_REPLY: {
@@ -476,6 +483,8 @@ absl::StatusOr<core::MessageBody> ReadBody(Body::Reader body) {
       if (absl::Status s = GetReason(in.getReason(), &m.reason); !s.ok()) return s;
       m.highest_ballot = in.getHighestBallot();
       m.holder_remaining_us = in.getHolderRemainingUs();
+      if (in.hasHolder()) m.holder = GetOwner(in.getHolder());
+      m.holder_ballot = in.getHolderBallot();
       return m;
     }
     case Body::RENEW: {
@@ -506,6 +515,8 @@ absl::StatusOr<core::MessageBody> ReadBody(Body::Reader body) {
       if (absl::Status s = GetResource(in.getResource(), &m.resource); !s.ok()) return s;
       m.ballot = in.getBallot();
       m.owner = GetOwner(in.getOwner());
+      m.ack_wanted = in.getAckWanted();
+      m.still_waiting = in.getStillWaiting();
       return m;
     }
     case Body::RELEASE_NOTICE: {
@@ -527,8 +538,7 @@ absl::StatusOr<core::Envelope> DecodeUnchecked(std::string_view bytes) {
   const std::size_t words = capnp::computeUnpackedSizeInWords(AsBytes(bytes));
   if (words > kUnpackedWordsMax) {
     return absl::DataLossError(absl::StrCat("message unpacks to ", words,
-                                            " words, more than the limit of ",
-                                            kUnpackedWordsMax));
+                                            " words, more than the limit of ", kUnpackedWordsMax));
   }
   // Unpacking by hand (PackedMessageReader would do it internally) lets us see whether any
   // input is left over after the message. PackedInputStream is in capnp's `_` namespace but
@@ -548,16 +558,16 @@ absl::StatusOr<core::Envelope> DecodeUnchecked(std::string_view bytes) {
   options.nestingLimit = core::kWireNestingMax;
   capnp::FlatArrayMessageReader reader(flat, options);
   if (reader.getEnd() != flat.end()) {
-    return absl::DataLossError(absl::StrCat(
-        "trailing data: message ends after ", reader.getEnd() - flat.begin(), " of ", words,
-        " words"));
+    return absl::DataLossError(absl::StrCat("trailing data: message ends after ",
+                                            reader.getEnd() - flat.begin(), " of ", words,
+                                            " words"));
   }
   auto root = reader.getRoot<schema::Envelope>();
   // Checked before anything else: another version may lay out the body differently.
   if (root.getVersion() != core::kProtocolVersion) {
-    return absl::UnimplementedError(absl::StrCat("unsupported protocol version ",
-                                                 root.getVersion(), " (this build speaks ",
-                                                 core::kProtocolVersion, ")"));
+    return absl::UnimplementedError(absl::StrCat("unsupported protocol version ", root.getVersion(),
+                                                 " (this build speaks ", core::kProtocolVersion,
+                                                 ")"));
   }
   core::Envelope env;
   env.from = root.getFrom();
@@ -590,9 +600,8 @@ absl::StatusOr<std::string> Encode(const core::Envelope& env) {
 absl::StatusOr<core::Envelope> Decode(std::string_view bytes) {
   if (bytes.empty()) return absl::InvalidArgumentError("empty datagram");
   if (bytes.size() > core::kDatagramBytesMax) {
-    return absl::InvalidArgumentError(absl::StrCat("datagram is ", bytes.size(),
-                                                   " bytes, more than the limit of ",
-                                                   core::kDatagramBytesMax));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "datagram is ", bytes.size(), " bytes, more than the limit of ", core::kDatagramBytesMax));
   }
   // Cap'n Proto reports malformed input (bad pointers, truncation, limits exceeded) by
   // throwing kj::Exception; nothing may escape to the caller.

@@ -37,6 +37,7 @@ struct Acquire {
   ballot @1 :UInt64;
   owner @2 :Owner;
   durationUs @3 :Int64;
+  ticket @4 :UInt64;  # the request's first ballot; voters queue waiters by it (0: not queued)
 }
 
 struct AcquireReply {
@@ -47,6 +48,8 @@ struct AcquireReply {
   reason @4 :RefuseReason;
   highestBallot @5 :UInt64;
   holderRemainingUs @6 :Int64;
+  holder @7 :Owner;          # reason held: whose live lease is in the way
+  holderBallot @8 :UInt64;
 }
 
 struct Renew {
@@ -71,6 +74,8 @@ struct Release {
   resource @0 :Data;
   ballot @1 :UInt64;
   owner @2 :Owner;
+  ackWanted @3 :Bool;  # answer with an AcquireReply refusing `ballot` as noLease
+  stillWaiting @4 :Bool;  # the owner still waits: keep it queued by its ticket
 }
 
 struct ReleaseNotice {

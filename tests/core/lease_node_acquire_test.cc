@@ -151,13 +151,13 @@ TEST(LeaseNodeAcquire, AcceptsAfterTheAttemptDeadlineDoNotGrant) {
   EXPECT_EQ(c.DeliverAll(ToNode(n)), 2);
   EXPECT_TRUE(c.events(n).empty());
   EXPECT_FALSE(c.IsHolding(n, *id));
-  // Rule 5: the failed attempt frees what it got.
+  // Rule 5: the failed attempt frees what it got, until confirmed, and keeps its place in the
+  // voters' queues (it will retry).
   c.Tick(n);
   ASSERT_EQ(c.last().messages.size(), 2u);
   for (const Envelope& m : c.last().messages) {
     ASSERT_TRUE(Is<ReleaseMsg>(m));
-    EXPECT_EQ(As<ReleaseMsg>(m).ballot, ballot);
-    EXPECT_EQ(As<ReleaseMsg>(m).owner, (Owner{n, 1, *id}));
+    EXPECT_EQ(As<ReleaseMsg>(m), (ReleaseMsg{"r", ballot, Owner{n, 1, *id}, true, true}));
   }
   EXPECT_EQ(c.last().messages[0].to, c.voter(0));
   EXPECT_EQ(c.last().messages[1].to, c.voter(1));
@@ -217,6 +217,46 @@ TEST(LeaseNodeAcquire, AContendedWaiterGetsTheLeaseOnTheReleaseNotice) {
   EXPECT_LE(granted.at_us - released_at, c.config(b).notice_jitter_us);
   EXPECT_GT(granted.event.token, held.event.token);
   EXPECT_EQ(c.node(b).proposer().stats().attempts, 2u);
+}
+
+// Rule 10: waiters queue by ticket. On release the voters name only the oldest waiter,
+// which retries at once (no jitter: granted within one round trip of the notices); the
+// later waiter and the holder's own next request send nothing until named in turn.
+TEST(LeaseNodeAcquire, OnReleaseOnlyTheOldestWaiterIsNamedAndItRetriesAtOnce) {
+  Cluster c(3, 1);
+  const NodeId a = c.voter(0), b = c.voter(1), d = c.non_voter(0);
+  absl::StatusOr<uint64_t> first = c.Acquire(a, "r", kD, 0);
+  c.DeliverAll();
+  ExpectGranted(c, a, *first);
+  c.Advance(1'000);
+  absl::StatusOr<uint64_t> older = c.Acquire(d, "r", kD, kWait);
+  c.DeliverAll();
+  c.Advance(1'000);
+  absl::StatusOr<uint64_t> younger = c.Acquire(b, "r", kD, kWait);
+  c.DeliverAll();
+  // The holder's node has a next request queued behind its holding one.
+  absl::StatusOr<uint64_t> a_next = c.Acquire(a, "r", kD, kWait);
+  c.DeliverAll();
+  c.Advance(1'000);
+
+  auto acquires_by_b = [b](const Envelope& e) { return e.from == b && Is<AcquireMsg>(e); };
+  const std::size_t asked_by_b = c.CountSent(acquires_by_b);
+  ASSERT_TRUE(c.Release(a, *first).ok());
+  c.DeliverAll();  // no time passes
+  ExpectGranted(c, d, *older);
+  EXPECT_EQ(c.CountSent(OfKindTo<ReleaseNoticeMsg>(b)), 0u);
+  EXPECT_EQ(c.CountSent(acquires_by_b), asked_by_b);
+  EXPECT_TRUE(c.events(b).empty());
+  EXPECT_TRUE(c.EventsOf(a, *a_next).empty());  // parked like anyone's: its ticket is later
+  EXPECT_EQ(c.node(d).proposer().stats().failed_attempts, 1u);
+
+  ASSERT_TRUE(c.Release(d, *older).ok());
+  c.DeliverAll();
+  ExpectGranted(c, b, *younger);
+  EXPECT_TRUE(c.EventsOf(a, *a_next).empty());
+  ASSERT_TRUE(c.Release(b, *younger).ok());
+  c.DeliverAll();
+  ExpectGranted(c, a, *a_next);
 }
 
 TEST(LeaseNodeAcquire, TryAcquireOfAHeldResourceIsAborted) {
@@ -302,11 +342,79 @@ TEST(LeaseNodeAcquire, AFailedAttemptReleasesItsPartialAccepts) {
   const Envelope& release = c.last().messages[0];
   EXPECT_EQ(release.to, v1);
   ASSERT_TRUE(Is<ReleaseMsg>(release));
-  EXPECT_EQ(As<ReleaseMsg>(release), (ReleaseMsg{"r", ballot, Owner{n, 1, *id}}));
+  EXPECT_EQ(As<ReleaseMsg>(release), (ReleaseMsg{"r", ballot, Owner{n, 1, *id}, true, true}));
   c.DeliverAll();
   Voter::LeaseView view;
   EXPECT_FALSE(c.node(v1).voter()->FindLive("r", c.now(v1), &view));
   EXPECT_TRUE(c.IsHolding(v2, *holder));
+  // v1 confirmed: nothing is sent again.
+  c.Advance(c.config(n).retransmit_us);
+  c.Tick(n);
+  EXPECT_EQ(c.CountSent(OfKind<ReleaseMsg>()), 1u);
+}
+
+// An accept whose reply was lost: the proposer does not know it has it, so it releases
+// every voter that did not refuse, and sends again until each confirms. Before, only the
+// accepts whose replies arrived were released, once: this one would have blocked the
+// resource at v1 for the whole lease duration.
+TEST(LeaseNodeAcquire, AFailedAttemptsReleaseIsResentUntilConfirmed) {
+  Cluster c(3, 1);
+  const NodeId v1 = c.voter(0), v2 = c.voter(1), n = c.non_voter(0);
+  absl::StatusOr<uint64_t> holder = c.Acquire(v2, "r", kD, 0);
+  c.Drop(ToNode(v1));
+  c.DeliverAll();
+  ExpectGranted(c, v2, *holder);
+
+  c.Advance(1'000);
+  absl::StatusOr<uint64_t> id = c.Acquire(n, "r", kD, kWait);
+  c.DeliverAll(OfKind<AcquireMsg>());
+  ASSERT_TRUE(c.Take([&](const Envelope& e) { return e.from == v1 && e.to == n; }).has_value());
+  c.DeliverAll(ToNode(n));  // two refusals: a majority is impossible
+  EXPECT_EQ(c.node(n).proposer().stats().failed_attempts, 1u);
+  Voter::LeaseView view;
+  ASSERT_TRUE(c.node(v1).voter()->FindLive("r", c.now(v1), &view));
+  EXPECT_EQ(view.owner, (Owner{n, 1, *id}));
+  // v1's answer may still come: it is released once a resend interval passes without one.
+  EXPECT_EQ(c.Pending(OfKindTo<ReleaseMsg>(v1)), 0u);
+  c.Advance(c.config(n).retransmit_us);
+  c.Tick(n);
+  // That release is lost too, and sent again.
+  EXPECT_EQ(c.Drop(OfKindTo<ReleaseMsg>(v1)), 1);
+  c.Advance(c.config(n).retransmit_us);
+  c.Tick(n);
+  EXPECT_EQ(c.Pending(OfKindTo<ReleaseMsg>(v1)), 1u);
+  EXPECT_EQ(c.node(n).proposer().stats().releases_resent, 2u);
+  c.DeliverAll();
+  EXPECT_FALSE(c.node(v1).voter()->FindLive("r", c.now(v1), &view));
+  c.Advance(c.config(n).retransmit_us);
+  c.Tick(n);
+  EXPECT_EQ(c.Pending(OfKind<ReleaseMsg>()), 0u);
+}
+
+// An acquire that reaches a voter after its owner released the ballot there, and whose
+// accept is lost on the way back, leaves an accept its proposer does not know it has. The
+// voter's refusal of the proposer's next ask names it, and the proposer clears it.
+TEST(LeaseNodeAcquire, ARefusalNamingAnAcceptWeDidNotKnowOfClearsIt) {
+  Cluster c(3, 1);
+  const NodeId v1 = c.voter(0), n = c.non_voter(0);
+  absl::StatusOr<uint64_t> first = c.Acquire(n, "r", kD, kWait);
+  const std::optional<Envelope> slow = c.Take(OfKindTo<AcquireMsg>(v1));
+  ASSERT_TRUE(slow.has_value());
+  c.Drop();
+  ASSERT_TRUE(c.Release(n, *first).ok());  // cancelled; its releases are confirmed
+  c.DeliverAll();
+  c.Inject(*slow);  // v1 had no entry for "r": it accepts
+  ASSERT_EQ(c.Drop(ToNode(n)), 1);
+  Voter::LeaseView view;
+  ASSERT_TRUE(c.node(v1).voter()->FindLive("r", c.now(v1), &view));
+
+  c.Advance(1'000);
+  absl::StatusOr<uint64_t> second = c.Acquire(n, "r", kD, kWait);
+  c.DeliverAll();
+  EXPECT_FALSE(c.node(v1).voter()->FindLive("r", c.now(v1), &view) &&
+               view.owner == (Owner{n, 1, *first}));
+  EXPECT_EQ(c.node(n).proposer().stats().orphans_released, 1u);
+  ExpectGranted(c, n, *second);
 }
 
 TEST(LeaseNodeAcquire, ALateAcceptOfAnAbandonedBallotIsReleased) {
@@ -320,14 +428,15 @@ TEST(LeaseNodeAcquire, ALateAcceptOfAnAbandonedBallotIsReleased) {
   ASSERT_TRUE(late.has_value());
   c.Drop();
   c.AdvanceTo(t0 + c.config(n).attempt_timeout_us);
-  c.Tick(n);  // the attempt gives up with nothing accepted
-  EXPECT_TRUE(c.last().messages.empty());
+  c.Tick(n);                               // the attempt gives up with nothing accepted
+  EXPECT_TRUE(c.last().messages.empty());  // the silent voters may still answer
   EXPECT_EQ(c.node(n).proposer().stats().failed_attempts, 1u);
 
   c.Inject(*late);
   ASSERT_EQ(c.last().messages.size(), 1u);
   EXPECT_EQ(c.last().messages[0].to, v1);
-  EXPECT_EQ(As<ReleaseMsg>(c.last().messages[0]), (ReleaseMsg{"r", ballot, Owner{n, 1, *id}}));
+  EXPECT_EQ(As<ReleaseMsg>(c.last().messages[0]),
+            (ReleaseMsg{"r", ballot, Owner{n, 1, *id}, true, false}));
   EXPECT_EQ(c.node(n).proposer().stats().stale_accepts_released, 1u);
   c.Deliver(OfKindTo<ReleaseMsg>(v1));
   Voter::LeaseView view;
@@ -352,6 +461,69 @@ TEST(LeaseNodeAcquire, AStaleBallotCatchesUpAndTheTryAcquireWins) {
   const TimedEvent granted = ExpectGranted(c, n, *id);
   EXPECT_GT(granted.event.token, earlier_token);
   EXPECT_EQ(c.node(n).proposer().stats().attempts, 2u);
+}
+
+// Decide early: membership says voter d is down, and voter b refuses (b holds the lease).
+// With one accept (a's own voter) and d silent, a majority is out of reach: the attempt ends
+// at once, instead of at its deadline with the resource blocked by its accept until then.
+TEST(LeaseNodeAcquire, AnAttemptThatCannotReachAMajorityEndsAtOnce) {
+  Cluster c(3);
+  const NodeId a = c.voter(0), b = c.voter(1), d = c.voter(2);
+  absl::StatusOr<uint64_t> held = c.Acquire(b, "r", kD, 0);
+  c.Drop(ToNode(a));
+  c.DeliverAll();
+  ExpectGranted(c, b, *held);
+
+  c.node(a).SetLivenessHint([d](NodeId v) { return v != d; });
+  c.Advance(1'000);
+  absl::StatusOr<uint64_t> id = c.Acquire(a, "r", kD, kWait);
+  c.Drop(ToNode(d));
+  c.DeliverAll(ToNode(b));
+  c.DeliverAll(ToNode(a));  // b's refusal; no time passes
+  EXPECT_EQ(c.node(a).proposer().stats().failed_attempts, 1u);
+  EXPECT_EQ(c.node(a).proposer().stats().attempts_ended_early, 1u);
+  Voter::LeaseView view;
+  EXPECT_FALSE(c.node(a).voter()->FindLive("r", c.now(a), &view));  // its accept is freed
+  EXPECT_TRUE(c.events(a).empty());
+}
+
+// Without a liveness hint a silent voter may still accept: the attempt waits for it.
+TEST(LeaseNodeAcquire, WithoutAHintASilentVoterStillCounts) {
+  Cluster c(3);
+  const NodeId a = c.voter(0), b = c.voter(1), d = c.voter(2);
+  absl::StatusOr<uint64_t> held = c.Acquire(b, "r", kD, 0);
+  c.Drop(ToNode(a));
+  c.DeliverAll();
+  ExpectGranted(c, b, *held);
+  c.Advance(1'000);
+  ASSERT_TRUE(c.Acquire(a, "r", kD, kWait).ok());
+  c.Drop(ToNode(d));
+  c.DeliverAll(ToNode(b));
+  c.DeliverAll(ToNode(a));
+  EXPECT_EQ(c.node(a).proposer().stats().failed_attempts, 0u);
+}
+
+// Unanswered acquires are resent after a few measured round trips (here 2 ms), not after
+// the configured ceiling (retransmit_us, 200 ms), so a lost message costs milliseconds.
+TEST(LeaseNodeAcquire, ResendsFollowTheMeasuredRoundTrip) {
+  Cluster c(3, 1);
+  const NodeId n = c.non_voter(0);
+  absl::StatusOr<uint64_t> first = c.Acquire(n, "r", kD, kWait);
+  c.Advance(1'000);
+  c.DeliverAll(OfKind<AcquireMsg>());
+  c.Advance(1'000);
+  c.DeliverAll();
+  ExpectGranted(c, n, *first);
+  EXPECT_EQ(c.node(n).proposer().stats().round_trip_us, 2'000);
+  ASSERT_TRUE(c.Release(n, *first).ok());
+  c.DeliverAll();
+
+  ASSERT_TRUE(c.Acquire(n, "s", kD, kWait).ok());
+  EXPECT_EQ(c.Drop(OfKind<AcquireMsg>()), 3);
+  c.Advance(10'000);
+  c.Tick(n);
+  EXPECT_EQ(c.Pending(OfKind<AcquireMsg>()), 3u);
+  EXPECT_LT(10'000, c.config(n).retransmit_us);
 }
 
 }  // namespace

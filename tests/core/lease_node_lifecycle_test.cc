@@ -212,7 +212,7 @@ TEST(LeaseNodeLifecycle, CancellingDuringAnAttemptReleasesEveryVoter) {
   EXPECT_EQ(c.LastEventOf(n, *id)->event.status.code(), absl::StatusCode::kCancelled);
   ASSERT_EQ(c.last().messages.size(), 3u);
   for (const Envelope& m : c.last().messages) {
-    EXPECT_EQ(As<ReleaseMsg>(m), (ReleaseMsg{"r", ballot, Owner{n, 1, *id}}));
+    EXPECT_EQ(As<ReleaseMsg>(m), (ReleaseMsg{"r", ballot, Owner{n, 1, *id}, true}));
   }
   c.DeliverAll();  // acquires still in flight are accepted, then freed
   for (int i = 0; i < 3; ++i) EXPECT_FALSE(VoterHolds(c, c.voter(i))) << i;

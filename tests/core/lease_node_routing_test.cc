@@ -18,6 +18,7 @@ namespace {
 
 using harness::As;
 using harness::Cluster;
+using harness::Is;
 using harness::OfKind;
 using harness::TimedEvent;
 using harness::ToNode;
@@ -189,7 +190,10 @@ TEST(LeaseNodeRouting, ARestartedVoterSetRefusesUntilItsQuarantineEnds) {
   const std::optional<TimedEvent> failed = c.LastEventOf(a, *tried);
   ASSERT_TRUE(failed.has_value());
   EXPECT_EQ(failed->event.status.code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(c.CountSent(OfKind<AcquireReplyMsg>()), 2u);
+  EXPECT_EQ(c.CountSent([](const Envelope& e) {
+    return Is<AcquireReplyMsg>(e) && As<AcquireReplyMsg>(e).reason == RefuseReason::kQuarantine;
+  }),
+            2u);
 
   const int64_t asked_at = c.now_us();
   absl::StatusOr<uint64_t> waited = c.Acquire(a, "r", kD, 2 * quarantine_us);

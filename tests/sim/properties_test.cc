@@ -113,22 +113,23 @@ TEST(FairnessTest, WithoutWaiterPriorityANodeStarves) {
 }
 
 // Beyond the clock bound only S3 is promised (DESIGN.md; docs/protocol.md). The schedule
-// that breaks the grant order of tokens does break it here, and the checker does not call
-// that a violation; the fenced store refuses the stale holders and loses nothing.
-TEST(ClockBoundTest, BeyondTheBoundTokensMayLeaveGrantOrderButNoUpdateIsLost) {
+// that broke the grant order of tokens before the designated successor (late accepts
+// completing a stale majority) is not judged on S1 or S2; the fenced store refuses the
+// stale holders and loses nothing. Grants out of token order, when they happen, are
+// counted, not reported (CheckerTest.TokensOutOfGrantOrder... covers the judging itself).
+TEST(ClockBoundTest, BeyondTheBoundOnlyFencedWritesAreJudgedAndNoUpdateIsLost) {
   absl::StatusOr<Scenario> s = LoadScenario(LOCKMESH_SCENARIO_DIR "/grant-order-beyond-bound.scn");
   ASSERT_TRUE(s.ok()) << s.status();
-  uint64_t out_of_order = 0;
+  uint64_t stale_refused = 0;
   for (uint64_t seed = 1; seed <= 12; ++seed) {
     RunResult r = Simulation(*s, seed, nullptr).Run();
     EXPECT_FALSE(r.rates_in_bound);
     for (const Violation& v : r.violations) {
       ADD_FAILURE() << "seed " << seed << ": " << v.property << " " << v.detail;
     }
-    EXPECT_GE(r.stats.stale_refused, 1u) << "seed " << seed;
-    out_of_order += r.tokens_out_of_order;
+    stale_refused += r.stats.stale_refused;
   }
-  EXPECT_GE(out_of_order, 1u) << "the schedule no longer breaks the grant order: it tests little";
+  EXPECT_GE(stale_refused, 6u) << "the schedule no longer makes stale holders: it tests little";
 }
 
 // S2 across restarts assumes every wall clock within D_Q / 4 of true time. A run that
@@ -159,6 +160,57 @@ TEST(RegressionTest, APauseCutShortHandsOverWhatItHeldBack) {
       ADD_FAILURE() << "seed " << seed << ": " << v.property << " " << v.detail;
     }
     EXPECT_GT(r.stats.grants, 0u);
+  }
+}
+
+// Handoff between nodes (sim/scenarios/handoff-rate.scn, DESIGN.md rule 10): 15 clients on
+// three nodes hold one resource for a few ms each, so the rate is set by the handoff. Voters
+// name one waiter, which retries at once: no jittered wake-ups, no herd of refused
+// attempts. Before: about 1,740 grants in 20 s with 16.2 lease messages and 5.4 acquires per
+// grant.
+TEST(HandoffTest, ALeasePassesOnInAboutOneNoticeAndOneRoundTrip) {
+  absl::StatusOr<Scenario> s = LoadScenario(LOCKMESH_SCENARIO_DIR "/handoff-rate.scn");
+  ASSERT_TRUE(s.ok()) << s.status();
+  for (uint64_t seed = 1; seed <= 2; ++seed) {
+    RunResult r = Simulation(*s, seed, nullptr).Run();
+    EXPECT_TRUE(r.violations.empty());
+    EXPECT_GE(r.stats.grants, 3'000u) << "seed " << seed;
+    uint64_t lease_messages = 0;
+    for (int k = 0; k < 6; ++k) lease_messages += r.stats.sent[k];
+    EXPECT_LE(lease_messages, 13 * r.stats.grants) << "seed " << seed;
+    // Two attempts per grant, two remote voters each (the holder's node's next request is
+    // refused once behind the named head), no more. Before: 5.4 acquires per grant.
+    EXPECT_LE(r.stats.sent[0], 41 * r.stats.grants / 10) << "seed " << seed;
+    EXPECT_GE(SmallestShareOfGrants(r) * 4, r.stats.grants) << "seed " << seed;  // >= 25% each
+  }
+}
+
+// No orphaned accepts (sim/scenarios/lossy-try-acquire.scn): try-acquire clients over a
+// lossy network. Partial accepts of failed attempts are released until confirmed, and a
+// refusal naming an accept of ours that we did not know of clears it. Before: 33 to 77
+// grants in 20 s, each orphaned accept blocking its voter for the whole lease.
+TEST(OrphanTest, LossDoesNotLeaveAcceptsBlockingTheResource) {
+  absl::StatusOr<Scenario> s = LoadScenario(LOCKMESH_SCENARIO_DIR "/lossy-try-acquire.scn");
+  ASSERT_TRUE(s.ok()) << s.status();
+  for (uint64_t seed = 1; seed <= 2; ++seed) {
+    RunResult r = Simulation(*s, seed, nullptr).Run();
+    EXPECT_TRUE(r.violations.empty());
+    EXPECT_GE(r.stats.grants, 350u) << "seed " << seed;
+  }
+}
+
+// A voter that hears nobody (sim/scenarios/deaf-voter.scn): its attempts are accepted everywhere
+// but it never learns it. With attempts bounded by the measured round trip and their accepts
+// released until confirmed, the others keep taking turns during the 10 s fault (2-14 grants
+// a second against 36 without it). Before: 537-543 grants in 25 s, 0-13 a second during it,
+// mostly 0; after: 626-630.
+TEST(DeafVoterTest, TheOthersKeepTakingTurns) {
+  absl::StatusOr<Scenario> s = LoadScenario(LOCKMESH_SCENARIO_DIR "/deaf-voter.scn");
+  ASSERT_TRUE(s.ok()) << s.status();
+  for (uint64_t seed = 1; seed <= 2; ++seed) {
+    RunResult r = Simulation(*s, seed, nullptr).Run();
+    EXPECT_TRUE(r.violations.empty());
+    EXPECT_GE(r.stats.grants, 600u) << "seed " << seed;
   }
 }
 

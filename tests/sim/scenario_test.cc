@@ -174,7 +174,9 @@ TEST(ScenarioTest, TheLivenessBoundIncludesTheWaiterWindow) {
   absl::StatusOr<Scenario> a = ParseScenario("waiter-priority 0ms\n");
   absl::StatusOr<Scenario> b = ParseScenario("waiter-priority 10s\n");
   ASSERT_TRUE(a.ok() && b.ok());
-  EXPECT_EQ(b->LivenessBoundUs() - a->LivenessBoundUs(), 10'000'000);
+  // One idle window per node that may wait (3 voters by default).
+  EXPECT_EQ(b->LivenessBoundUs() - a->LivenessBoundUs(), 3 * 10'000'000);
+  EXPECT_EQ(b->ProgressBoundUs() - a->ProgressBoundUs(), 3 * 10'000'000);
 }
 
 TEST(ScenarioTest, UnsafeSwitchesAreAllowedOnlyThroughApplyUnsafe) {

@@ -5,6 +5,11 @@
 // bounds of lib/core/membership/wire_budget.h hold for worst-case membership messages.
 #include "lib/wire/codec.h"
 
+#include <capnp/message.h>
+#include <capnp/serialize-packed.h>
+#include <capnp/serialize.h>
+#include <kj/io.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <iostream>
@@ -13,11 +18,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <capnp/message.h>
-#include <capnp/serialize-packed.h>
-#include <capnp/serialize.h>
-#include <kj/io.h>
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
@@ -68,6 +68,7 @@ core::Envelope TypicalAcquire() {
   m.ballot = env.hlc;
   m.owner = core::Owner{env.from, 3, 17};
   m.duration_us = 10'000'000;
+  m.ticket = env.hlc - 5;
   env.body = m;
   return env;
 }
@@ -145,19 +146,20 @@ std::vector<core::Envelope> EdgeEnvelopes() {
   const core::Owner max_owner{kU64Max, kU64Max, kU64Max};
   const core::Owner empty_owner{};
   std::vector<core::Envelope> out;
-  out.push_back(Wrap(core::AcquireMsg{BinaryName(), kU64Max, max_owner, kI64Max}));
+  out.push_back(Wrap(core::AcquireMsg{BinaryName(), kU64Max, max_owner, kI64Max, kU64Max}));
   out.push_back(Wrap(core::AcquireMsg{"a", 0, empty_owner, kI64Min}));
   out.push_back(Wrap(core::AcquireMsg{std::string(1, '\0'), 1, empty_owner, 0}));
   for (int r = 0; r < core::kRefuseReasonCount; ++r) {
     const auto reason = static_cast<core::RefuseReason>(r);
     out.push_back(Wrap(core::AcquireReplyMsg{BinaryName(), kU64Max, max_owner, r == 0, reason,
-                                             kU64Max, kI64Min}));
-    out.push_back(
-        Wrap(core::RenewReplyMsg{"x", 0, empty_owner, kU32Max, r == 0, reason, kU64Max}));
+                                             kU64Max, kI64Min, max_owner, kU64Max}));
+    out.push_back(Wrap(
+        core::AcquireReplyMsg{"h", 1, empty_owner, r == 0, reason, 0, 0, core::Owner{1, 0, 0}, 0}));
+    out.push_back(Wrap(core::RenewReplyMsg{"x", 0, empty_owner, kU32Max, r == 0, reason, kU64Max}));
   }
   out.push_back(Wrap(core::RenewMsg{BinaryName(), kU64Max, max_owner, kI64Max, kU32Max}));
   out.push_back(Wrap(core::RenewMsg{"r", 0, empty_owner, 0, 0}));
-  out.push_back(Wrap(core::ReleaseMsg{BinaryName(), kU64Max, max_owner}));
+  out.push_back(Wrap(core::ReleaseMsg{BinaryName(), kU64Max, max_owner, true, true}));
   out.push_back(Wrap(core::ReleaseMsg{"r", 0, empty_owner}));
   out.push_back(Wrap(core::ReleaseNoticeMsg{BinaryName(), kU64Max}));
   out.push_back(Wrap(core::ReleaseNoticeMsg{"n", 0}));
@@ -259,7 +261,7 @@ TEST(CodecTest, LargestMessageFitsADatagram) {
   std::string name(core::kResourceBytesMax, '\xff');
   const core::Owner owner{kU64Max, kU64Max, kU64Max};
   const std::string bytes = MustEncode(Wrap(core::AcquireReplyMsg{
-      name, kU64Max, owner, true, core::RefuseReason::kNotVoter, kU64Max, -1}));
+      name, kU64Max, owner, true, core::RefuseReason::kNotVoter, kU64Max, -1, owner, kU64Max}));
   EXPECT_LE(bytes.size(), core::kDatagramBytesMax / 2);
 }
 
@@ -273,6 +275,19 @@ TEST(CodecTest, AcceptsMultiSegmentMessages) {
   absl::StatusOr<core::Envelope> env = Decode(Pack(message));
   ASSERT_TRUE(env.ok()) << env.status();
   EXPECT_EQ(std::get<core::AcquireMsg>(env->body).owner.request, 9u);
+}
+
+// An acquire from a sender that predates tickets reads as ticket 0: voters do not queue it
+// (rule 10), and it falls back to its retry timer as it always did.
+TEST(CodecTest, AnAcquireWithoutATicketReadsAsTicketZero) {
+  capnp::MallocMessageBuilder message;
+  auto acquire = CraftEnvelope(message).getBody().initAcquire();
+  acquire.setResource(kj::StringPtr("old").asBytes());
+  acquire.setBallot(42);
+  absl::StatusOr<core::Envelope> env = Decode(Pack(message));
+  ASSERT_TRUE(env.ok()) << env.status();
+  EXPECT_EQ(std::get<core::AcquireMsg>(env->body).ticket, 0u);
+  EXPECT_EQ(std::get<core::AcquireMsg>(env->body).ballot, 42u);
 }
 
 TEST(CodecTest, IsThreadSafe) {
@@ -315,8 +330,8 @@ TEST(CodecTest, EncodeRefusesEmptyResource) {
 
 TEST(CodecTest, EncodeRefusesUnknownRefuseReason) {
   // A reason outside the enum (a cast from a bad integer) gets InvalidArgument.
-  core::Envelope env = Wrap(core::RenewReplyMsg{"r", 1, {}, 1, false,
-                                                static_cast<core::RefuseReason>(42), 0});
+  core::Envelope env =
+      Wrap(core::RenewReplyMsg{"r", 1, {}, 1, false, static_cast<core::RefuseReason>(42), 0});
   absl::StatusOr<std::string> bytes = Encode(env);
   EXPECT_EQ(bytes.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(bytes.status().message()), HasSubstr("42"));
@@ -419,16 +434,14 @@ TEST(CodecTest, UnknownVersionIsUnimplemented) {
     root.getBody().initReleaseNotice().setResource(kj::StringPtr("r").asBytes());
     const absl::Status status = DecodeChecked(Pack(message));
     EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented) << status;
-    EXPECT_THAT(std::string(status.message()),
-                HasSubstr("version " + std::to_string(version)));
+    EXPECT_THAT(std::string(status.message()), HasSubstr("version " + std::to_string(version)));
   }
 }
 
 TEST(CodecTest, UnknownMessageKindIsInvalidArgument) {
   // Union tag 18 (one past push-pull) gets InvalidArgument "unknown message kind".
   capnp::MallocMessageBuilder message;
-  CraftEnvelope(message).getBody().initReleaseNotice().setResource(
-      kj::StringPtr("r").asBytes());
+  CraftEnvelope(message).getBody().initReleaseNotice().setResource(kj::StringPtr("r").asBytes());
   kj::Array<capnp::word> flat = capnp::messageToFlatArray(message);
   // Layout (see `capnp compile -ocapnp`): word 0 segment table, word 1 root pointer, word 2
   // the root's first data word, whose bits 16..31 are the body's union tag.

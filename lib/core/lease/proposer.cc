@@ -37,6 +37,46 @@ uint32_t Proposer::FirstAsked() const {
   return Count(mask) >= config_.Majority() ? mask : AllVoters();
 }
 
+uint32_t Proposer::LooksDown() const {
+  if (!looks_alive_) return 0;
+  uint32_t down = 0;
+  for (std::size_t i = 0; i < config_.voters.size(); ++i) {
+    const NodeId v = config_.voters[i];
+    if (v != config_.self && !looks_alive_(v)) down |= 1u << i;
+  }
+  return Count(AllVoters() & ~down) >= config_.Majority() ? down : 0;
+}
+
+bool Proposer::MajorityImpossible(const Request& r) const {
+  const uint32_t silent_and_down = LooksDown() & ~(r.accepted | r.refused);
+  return Count(AllVoters() & ~r.refused & ~silent_and_down) < config_.Majority();
+}
+
+int64_t Proposer::RetransmitUs(int resends) const {
+  if (stats_.round_trip_us == 0) return config_.retransmit_us;
+  // Twice the mean, not RFC 6298's once: a round trip that varies within a few times its
+  // mean (a busy host, a uniform delay) must not be resent spuriously.
+  const int64_t rto = std::max(2 * stats_.round_trip_us + 4 * rtt_var_us_, kRetransmitUsMin);
+  return std::min(rto << std::min(resends, 20), config_.retransmit_us);
+}
+
+int64_t Proposer::AttemptUs() const {
+  if (stats_.round_trip_us == 0) return config_.attempt_timeout_us;
+  return std::max(kAttemptUsMin, kAttemptRetransmitIntervals * RetransmitUs());
+}
+
+void Proposer::ObserveRoundTrip(int64_t sample_us) {
+  sample_us = std::clamp<int64_t>(sample_us, 0, config_.retransmit_us);
+  if (stats_.round_trip_us == 0) {
+    stats_.round_trip_us = std::max<int64_t>(sample_us, 1);
+    rtt_var_us_ = sample_us / 2;
+    return;
+  }
+  const int64_t err = sample_us - stats_.round_trip_us;
+  rtt_var_us_ += ((err < 0 ? -err : err) - rtt_var_us_) / 4;
+  stats_.round_trip_us = std::max<int64_t>(stats_.round_trip_us + err / 8, 1);
+}
+
 absl::StatusOr<uint64_t> Proposer::Acquire(std::string resource, AcquireOptions options, Now now,
                                            Outbox& out) {
   if (resource.empty() || resource.size() > kResourceBytesMax) {
@@ -45,9 +85,9 @@ absl::StatusOr<uint64_t> Proposer::Acquire(std::string resource, AcquireOptions 
   }
   if (options.duration_us < config_.lease_duration_us_min ||
       options.duration_us > config_.lease_duration_us_max) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "lease duration must be in [", config_.lease_duration_us_min, ", ",
-        config_.lease_duration_us_max, "] us, got ", options.duration_us));
+    return absl::InvalidArgumentError(
+        absl::StrCat("lease duration must be in [", config_.lease_duration_us_min, ", ",
+                     config_.lease_duration_us_max, "] us, got ", options.duration_us));
   }
   if (options.wait_us < 0 || options.wait_us > kWaitUsMax) {
     return absl::InvalidArgumentError(absl::StrCat("wait must be in [0, ", kWaitUsMax, "] us"));
@@ -82,22 +122,29 @@ void Proposer::StartAttempt(Request& r, Now now, Outbox& out) {
   // Rule 1: t0 is read before the first message of the attempt leaves.
   r.t0_us = now.mono_us;
   r.ballot = hlc_.Tick(now.wall_ms);
+  if (r.ticket == 0) r.ticket = r.ballot;
+  r.named = false;
   r.state = State::kAttempting;
   r.attempt_deadline_us =
-      r.t0_us + std::min(config_.attempt_timeout_us, config_.HolderDurationUs(r.duration_us));
-  r.retransmit_at_us = now.mono_us + config_.retransmit_us;
-  r.accepted = r.refused = r.held_refusals = r.quarantine_refusals = r.stale_refusals = 0;
+      r.t0_us +
+      std::min({config_.attempt_timeout_us, config_.HolderDurationUs(r.duration_us), AttemptUs()});
+  r.retransmit_at_us = now.mono_us + RetransmitUs();
+  r.resent = false;
+  r.resends = 0;
+  r.asked = r.accepted = r.refused = r.held_refusals = r.quarantine_refusals = r.stale_refusals = 0;
   r.holder_remaining_us = 0;
   r.retry_at_us = kNever;
   ++r.attempts;
   ++stats_.attempts;
-  SendAcquire(r, FirstAsked(), out);
+  r.asked = FirstAsked();
+  SendAcquire(r, r.asked, out);
 }
 
 void Proposer::SendAcquire(const Request& r, uint32_t to_mask, Outbox& out) {
   const uint64_t id = r.id;
   const std::string resource = r.resource;
-  const AcquireMsg msg{resource, r.ballot, OwnerOf(r), r.duration_us};
+  // A try-acquire will not wait for its turn: it does not queue (ticket 0).
+  const AcquireMsg msg{resource, r.ballot, OwnerOf(r), r.duration_us, r.try_once ? 0 : r.ticket};
   for (std::size_t i = 0; i < config_.voters.size(); ++i) {
     if (!(to_mask & (1u << i))) continue;
     // A reply from our own voter may finish the request; stop if it did.
@@ -129,6 +176,73 @@ void Proposer::SendRelease(const std::string& resource, Ballot ballot, const Own
   }
 }
 
+void Proposer::ReleaseUntilConfirmed(const std::string& resource, Ballot ballot, const Owner& owner,
+                                     uint32_t now_mask, uint32_t later_mask, int64_t duration_us,
+                                     bool still_waiting, Now now, Outbox& out) {
+  if ((now_mask | later_mask) == 0) return;
+  auto [it, inserted] = pending_releases_.try_emplace({resource, ballot});
+  if (inserted && pending_releases_.size() > kPendingReleasesMax) {
+    pending_releases_.erase(it);
+    ++stats_.releases_unconfirmed;
+    return SendRelease(resource, ballot, owner, now_mask | later_mask, out);
+  }
+  PendingRelease& p = it->second;
+  p.owner = owner;
+  p.voters |= now_mask | later_mask;
+  p.resend_at_us = now.mono_us + RetransmitUs();
+  p.give_up_at_us = std::max(p.give_up_at_us, now.mono_us + duration_us);
+  p.still_waiting = still_waiting;
+  const ReleaseMsg msg{resource, ballot, owner, /*ack_wanted=*/true, still_waiting};
+  for (std::size_t i = 0; i < config_.voters.size(); ++i) {
+    if (now_mask & (1u << i)) out.Send(config_.voters[i], msg);
+  }
+}
+
+void Proposer::OnReleaseConfirmed(int voter_index, const AcquireReplyMsg& msg) {
+  auto it = pending_releases_.find({msg.resource, msg.ballot});
+  if (it == pending_releases_.end() || !(it->second.owner == msg.owner)) return;
+  it->second.voters &= ~(1u << voter_index);
+  if (it->second.voters == 0) pending_releases_.erase(it);
+}
+
+void Proposer::ReleaseUnknownAccept(int voter_index, const AcquireReplyMsg& msg, Now now,
+                                    Outbox& out) {
+  const Owner& h = msg.holder;
+  if (h.node != config_.self || h.incarnation != incarnation_ || msg.holder_ballot == 0) return;
+  auto it = requests_.find(h.request);
+  if (it != requests_.end() && it->second.ballot == msg.holder_ballot &&
+      (it->second.state == State::kHolding || it->second.state == State::kAttempting)) {
+    return;  // ours and known: a lease held, or an attempt still counting
+  }
+  ++stats_.orphans_released;
+  ReleaseUntilConfirmed(msg.resource, msg.holder_ballot, h, 1u << voter_index, 0,
+                        config_.lease_duration_us_max, false, now, out);
+}
+
+void Proposer::TickPendingReleases(Now now, Outbox& out) {
+  for (auto it = pending_releases_.begin(); it != pending_releases_.end();) {
+    PendingRelease& p = it->second;
+    if (now.mono_us < p.resend_at_us) {
+      ++it;
+      continue;
+    }
+    if (now.mono_us >= p.give_up_at_us) {
+      // Any accept it was meant to clear has expired at its voter by now.
+      ++stats_.releases_unconfirmed;
+      it = pending_releases_.erase(it);
+      continue;
+    }
+    ++stats_.releases_resent;
+    p.resend_at_us = now.mono_us + RetransmitUs(++p.resends);
+    const ReleaseMsg msg{it->first.first, it->first.second, p.owner, /*ack_wanted=*/true,
+                         p.still_waiting};
+    for (std::size_t i = 0; i < config_.voters.size(); ++i) {
+      if (p.voters & (1u << i)) out.Send(config_.voters[i], msg);
+    }
+    ++it;
+  }
+}
+
 Proposer::Request* Proposer::FindForReply(const Owner& owner) {
   if (owner.node != config_.self || owner.incarnation != incarnation_) return nullptr;
   auto it = requests_.find(owner.request);
@@ -138,6 +252,14 @@ Proposer::Request* Proposer::FindForReply(const Owner& owner) {
 void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, Outbox& out) {
   hlc_.Observe(msg.highest_ballot, now.wall_ms);
   const int index = config_.VoterIndex(from);
+  if (index >= 0 && !msg.accepted) {
+    OnReleaseConfirmed(index, msg);
+    // Only an answer to a release: an acquire is never refused for this reason.
+    if (msg.reason == RefuseReason::kNoLease) return;
+  }
+  if (index >= 0 && !msg.accepted && msg.reason == RefuseReason::kHeld) {
+    ReleaseUnknownAccept(index, msg, now, out);
+  }
   Request* r = FindForReply(msg.owner);
   if (index < 0 || (r == nullptr && !msg.accepted)) {
     ++stats_.replies_ignored;
@@ -150,7 +272,8 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
     // block others until it expires.
     if (msg.accepted && msg.owner.node == config_.self && msg.owner.incarnation == incarnation_) {
       ++stats_.stale_accepts_released;
-      SendRelease(msg.resource, msg.ballot, msg.owner, 1u << index, out);
+      ReleaseUntilConfirmed(msg.resource, msg.ballot, msg.owner, 1u << index, 0,
+                            config_.lease_duration_us_max, false, now, out);
     } else {
       ++stats_.replies_ignored;
     }
@@ -159,6 +282,9 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
   if (r->state == State::kHolding) return;  // a late accept of the granted ballot
   const uint32_t bit = 1u << index;
   if ((r->accepted | r->refused) & bit) return;  // duplicate
+  // Karn: only a reply to an acquire sent once times the trip. Our own voter answers
+  // in-process and says nothing about the network.
+  if (!r->resent && from != config_.self) ObserveRoundTrip(now.mono_us - r->t0_us);
   if (msg.accepted) {
     r->accepted |= bit;
     // Rule 4: a majority of distinct voters, before the attempt's deadline.
@@ -180,8 +306,10 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
   } else if (msg.reason == RefuseReason::kStaleBallot) {
     r->stale_refusals |= bit;
   }
-  const int possible = static_cast<int>(config_.voters.size()) - Count(r->refused);
-  if (possible < config_.Majority()) FailAttempt(*r, now, out);
+  if (MajorityImpossible(*r)) {
+    if ((r->accepted | r->refused) != AllVoters()) ++stats_.attempts_ended_early;
+    FailAttempt(*r, now, out);
+  }
 }
 
 void Proposer::Grant(Request& r, Now now, Outbox& out) {
@@ -209,30 +337,31 @@ absl::Status Proposer::WhyFailed(const Request& r) const {
 void Proposer::FailAttempt(Request& r, Now now, Outbox& out) {
   ++stats_.failed_attempts;
   ++r.failures;
-  // Rule 5: free the partial accepts at once.
-  const uint32_t accepted = r.accepted;
+  // Rule 5: free the partial accepts at once, until the voters confirm. A voter that did not
+  // answer may have accepted (its reply lost): released too, unless its answer comes soon.
   r.state = State::kWaiting;
   r.retransmit_at_us = kNever;
-  SendRelease(r.resource, r.ballot, OwnerOf(r), accepted, out);
+  ReleaseUntilConfirmed(r.resource, r.ballot, OwnerOf(r), r.accepted,
+                        r.asked & ~(r.accepted | r.refused), r.duration_us, !r.try_once, now, out);
   // Stale refusals alone ruled out a majority (voters yet to answer do not
   // matter): the HLC caught up from them, so a new ballot can win at once.
-  const bool only_stale =
-      r.refused != 0 && r.refused == r.stale_refusals &&
-      static_cast<int>(config_.voters.size()) - Count(r.refused) < config_.Majority();
+  const bool only_stale = r.refused != 0 && r.refused == r.stale_refusals && MajorityImpossible(r);
   if (r.try_once) {
     if (only_stale && r.attempts < kTryAttemptsMax) return StartAttempt(r, now, out);
     return FailRequest(r, WhyFailed(r), now, out);
   }
   int64_t delay_us;
-  if (r.held_refusals != 0) {
-    // Wait for the release notice; the timer only covers a lost notice.
+  if (r.named) {
+    // A voter named us while this attempt ran (its refusal may predate the release).
+    delay_us = 0;
+  } else if (r.held_refusals != 0) {
+    // Parked until a voter names us; the timer only covers a lost notice.
     delay_us = r.holder_remaining_us + config_.held_retry_slack_us;
   } else if (only_stale) {
     delay_us = rng_.Between(0, config_.notice_jitter_us);
   } else {
     const int shift = std::min(r.failures - 1, 30);
-    const int64_t ceiling =
-        std::min(config_.backoff_us_max, config_.backoff_us_min << shift);
+    const int64_t ceiling = std::min(config_.backoff_us_max, config_.backoff_us_min << shift);
     delay_us = rng_.Between(0, ceiling);  // full jitter
   }
   r.retry_at_us = now.mono_us + delay_us;
@@ -240,7 +369,11 @@ void Proposer::FailAttempt(Request& r, Now now, Outbox& out) {
 
 void Proposer::FailRequest(Request& r, absl::Status status, Now now, Outbox& out) {
   ++stats_.requests_failed;
-  if (r.state == State::kAttempting) SendRelease(r.resource, r.ballot, OwnerOf(r), AllVoters(), out);
+  if (r.state == State::kAttempting) {
+    // Nobody will count the answers of a cancelled attempt: free every voter that may hold it.
+    ReleaseUntilConfirmed(r.resource, r.ballot, OwnerOf(r), r.asked & ~r.refused, 0, r.duration_us,
+                          false, now, out);
+  }
   LeaseEvent event{LeaseEvent::Kind::kFailed, r.id, r.resource, 0, 0, std::move(status)};
   Finish(r.id, std::move(event), now, out);
 }
@@ -272,8 +405,7 @@ absl::Status Proposer::Renew(uint64_t request, int64_t duration_us, Now now, Out
   }
   Request& r = it->second;
   if (duration_us == 0) duration_us = r.duration_us;
-  if (duration_us < config_.lease_duration_us_min ||
-      duration_us > config_.lease_duration_us_max) {
+  if (duration_us < config_.lease_duration_us_min || duration_us > config_.lease_duration_us_max) {
     return absl::InvalidArgumentError("renewal duration out of range");
   }
   if (r.renewing) return absl::OkStatus();  // the renewal in flight answers
@@ -284,7 +416,8 @@ absl::Status Proposer::Renew(uint64_t request, int64_t duration_us, Now now, Out
   r.renew_duration_us = duration_us;
   r.renew_deadline_us = std::min(r.deadline_us, r.t1_us + config_.attempt_timeout_us);
   r.renewed = r.renew_refused = 0;
-  r.retransmit_at_us = now.mono_us + config_.retransmit_us;
+  r.retransmit_at_us = now.mono_us + RetransmitUs();
+  r.resends = 0;
   SendRenew(r, AllVoters(), out);
   return absl::OkStatus();
 }
@@ -324,8 +457,12 @@ void Proposer::FinishRenew(Request& r, bool ok, Outbox& out) {
   } else {
     ++stats_.renewals_failed;
   }
-  out.Emit(LeaseEvent{ok ? LeaseEvent::Kind::kRenewed : LeaseEvent::Kind::kRenewFailed, r.id,
-                      r.resource, r.ballot, r.deadline_us, {}});
+  out.Emit(LeaseEvent{ok ? LeaseEvent::Kind::kRenewed : LeaseEvent::Kind::kRenewFailed,
+                      r.id,
+                      r.resource,
+                      r.ballot,
+                      r.deadline_us,
+                      {}});
 }
 
 absl::Status Proposer::Release(uint64_t request, Now now, Outbox& out) {
@@ -354,9 +491,16 @@ void Proposer::OnReleaseNotice(NodeId from, const ReleaseNoticeMsg& msg, Now now
   auto q = queues_.find(msg.resource);
   if (q == queues_.end()) return;
   Request& r = requests_.at(q->second.front());
-  if (r.state != State::kWaiting) return;
-  // A little jitter keeps the waiters of one resource from colliding.
-  r.retry_at_us = std::min(r.retry_at_us, now.mono_us + rng_.Between(0, config_.notice_jitter_us));
+  // Rule 10: the notice names this node the head of the voter's waiters and the voter keeps
+  // the resource for it a moment, so no jitter: retry at once.
+  if (r.state == State::kAttempting) {
+    r.named = true;
+  } else if (r.state == State::kWaiting) {
+    if (config_.waiter_priority_us != 0) return StartAttempt(r, now, out);
+    // Without the window every waiter is told: a little jitter keeps them from colliding.
+    r.retry_at_us =
+        std::min(r.retry_at_us, now.mono_us + rng_.Between(0, config_.notice_jitter_us));
+  }
 }
 
 void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
@@ -389,8 +533,14 @@ void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
                            now, out);
       }
       if (t >= r.attempt_deadline_us) return FailAttempt(r, now, out);
+      if (MajorityImpossible(r)) {  // the liveness view changed since the last answer
+        ++stats_.attempts_ended_early;
+        return FailAttempt(r, now, out);
+      }
       if (t >= r.retransmit_at_us) {
-        r.retransmit_at_us = t + config_.retransmit_us;
+        r.retransmit_at_us = t + RetransmitUs(++r.resends);
+        r.resent = true;
+        r.asked = AllVoters();
         SendAcquire(r, AllVoters() & ~(r.accepted | r.refused), out);
       }
       return;
@@ -400,14 +550,14 @@ void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
         // We no longer trust the lease; the voters would keep it up to D - D_P
         // longer. Clearing it now (exact match only) lets a waiter in sooner.
         SendRelease(r.resource, r.ballot, OwnerOf(r), AllVoters(), out);
-        return Finish(r.id,
-                      LeaseEvent{LeaseEvent::Kind::kExpired, r.id, r.resource, r.ballot,
-                                 r.deadline_us, {}},
-                      now, out);
+        return Finish(
+            r.id,
+            LeaseEvent{LeaseEvent::Kind::kExpired, r.id, r.resource, r.ballot, r.deadline_us, {}},
+            now, out);
       }
       if (r.renewing && t >= r.renew_deadline_us) return FinishRenew(r, false, out);
       if (r.renewing && t >= r.retransmit_at_us) {
-        r.retransmit_at_us = t + config_.retransmit_us;
+        r.retransmit_at_us = t + RetransmitUs(++r.resends);
         SendRenew(r, AllVoters() & ~(r.renewed | r.renew_refused), out);
       }
       return;
@@ -424,10 +574,15 @@ void Proposer::OnTick(Now now, Outbox& out) {
     auto it = requests_.find(id);
     if (it != requests_.end()) TickRequest(it->second, now, out);
   }
+  TickPendingReleases(now, out);
 }
 
 int64_t Proposer::NextTickUs() const {
   int64_t next = kNever;
+  for (const auto& [key, p] : pending_releases_) {
+    (void)key;
+    next = std::min(next, p.resend_at_us);
+  }
   for (const auto& [id, r] : requests_) {
     (void)id;
     switch (r.state) {

@@ -9,6 +9,11 @@
 // Requests for one resource on one node run one at a time, in arrival order;
 // the others wait in a local queue without sending anything.
 //
+// Each request keeps one ticket across its retries, its first ballot (rule 10):
+// voters queue waiters by it and name only the head when a lease ends; a request
+// refused as held parks until named (its timer covers a lost notice) and, once
+// named, retries at once.
+//
 // Not thread-safe; owned by one LeaseNode.
 #pragma once
 
@@ -46,7 +51,12 @@ struct ProposerStats {
   uint64_t releases = 0;
   uint64_t expiries = 0;
   uint64_t stale_accepts_released = 0;
+  uint64_t orphans_released = 0;      // own accepts named by a voter's refusal, unknown here
+  uint64_t releases_resent = 0;       // releases of partial accepts sent again, unconfirmed
+  uint64_t releases_unconfirmed = 0;  // given up on (or past kPendingReleasesMax)
   uint64_t replies_ignored = 0;
+  uint64_t attempts_ended_early = 0;  // a majority impossible before every voter answered
+  int64_t round_trip_us = 0;          // smoothed round trip to the remote voters; 0: none yet
 };
 
 // A lease the node believes it holds.
@@ -103,12 +113,17 @@ class Proposer {
     bool try_once = false;
     State state = State::kQueued;
     int attempts = 0;
-    int failures = 0;  // consecutive failed attempts, for the backoff
+    int failures = 0;    // consecutive failed attempts, for the backoff
+    Ballot ticket = 0;   // the first attempt's ballot (rule 10); 0 before it
+    bool named = false;  // a release notice came during the current attempt
     // The current attempt (kAttempting) or the last one.
     Ballot ballot = 0;
     int64_t t0_us = 0;
     int64_t attempt_deadline_us = 0;
     int64_t retransmit_at_us = kNever;
+    bool resent = false;    // the acquire went out again: replies no longer time one trip
+    int resends = 0;        // of this attempt's acquires, or of this renewal
+    uint32_t asked = 0;     // bit i: voters[i] was sent `ballot`
     uint32_t accepted = 0;  // bit i: voters[i] accepted `ballot`
     uint32_t refused = 0;
     uint32_t held_refusals = 0;
@@ -135,6 +150,20 @@ class Proposer {
   void SendRenew(const Request& r, uint32_t to_mask, Outbox& out);
   void SendRelease(const std::string& resource, Ballot ballot, const Owner& owner, uint32_t mask,
                    Outbox& out);
+  // Rule 5, made sure: releases (resource, ballot, owner) at the voters in `now_mask` at
+  // once and at those in `later_mask` (silent so far: their answer may still come) after one
+  // resend interval, and resends until each confirms, or until a lease of `duration_us`
+  // accepted now would have expired.
+  void ReleaseUntilConfirmed(const std::string& resource, Ballot ballot, const Owner& owner,
+                             uint32_t now_mask, uint32_t later_mask, int64_t duration_us,
+                             bool still_waiting, Now now, Outbox& out);
+  // A voter refused `msg.ballot`, or answered such a release (a kNoLease refusal): it holds
+  // nothing of that ballot.
+  void OnReleaseConfirmed(int voter_index, const AcquireReplyMsg& msg);
+  // A voter refused us because of a live accept of this node, incarnation and a ballot no
+  // request here holds: an accept whose reply was lost. Clears it.
+  void ReleaseUnknownAccept(int voter_index, const AcquireReplyMsg& msg, Now now, Outbox& out);
+  void TickPendingReleases(Now now, Outbox& out);
   void FailAttempt(Request& r, Now now, Outbox& out);
   void Grant(Request& r, Now now, Outbox& out);
   void FinishRenew(Request& r, bool ok, Outbox& out);
@@ -144,6 +173,20 @@ class Proposer {
   absl::Status WhyFailed(const Request& r) const;
   uint32_t AllVoters() const;
   uint32_t FirstAsked() const;
+  // Remote voters that membership says are down, when the others still make a majority
+  // (else the hint is not trusted); 0 without a hint.
+  uint32_t LooksDown() const;
+  // No majority can accept the attempt any more: too many refused, or did not answer and
+  // look down. A hint only ends an attempt early; it never grants.
+  bool MajorityImpossible(const Request& r) const;
+  // The resend interval: a few measured round trips, within [kRetransmitUsMin,
+  // LeaseConfig::retransmit_us].
+  // `resends`: how many times it went out again already; each doubles the interval (a dead
+  // voter costs a few messages, not one per round trip).
+  int64_t RetransmitUs(int resends = 0) const;
+  void ObserveRoundTrip(int64_t sample_us);
+  // How long an attempt may last by the measured round trip (kAttemptRetransmitIntervals).
+  int64_t AttemptUs() const;
   void TickRequest(Request& r, Now now, Outbox& out);
 
   const LeaseConfig& config_;
@@ -153,7 +196,17 @@ class Proposer {
   uint64_t next_request_ = 1;
   absl::btree_map<uint64_t, Request> requests_;
   absl::btree_map<std::string, std::deque<uint64_t>> queues_;  // front is active
+  struct PendingRelease {
+    Owner owner;
+    uint32_t voters = 0;  // bit i: voters[i] has not confirmed yet
+    int64_t resend_at_us = 0;
+    int64_t give_up_at_us = 0;
+    bool still_waiting = false;  // ReleaseMsg::still_waiting
+    int resends = 0;
+  };
+  absl::btree_map<std::pair<std::string, Ballot>, PendingRelease> pending_releases_;
   std::function<bool(NodeId)> looks_alive_;
+  int64_t rtt_var_us_ = 0;  // mean deviation of the round trip (RFC 6298)
   ProposerStats stats_;
 };
 

@@ -31,7 +31,7 @@ void Voter::SetUntil(const std::string& resource, Entry& e, int64_t until_us) {
 }
 
 void Voter::RefuseAcquire(NodeId from, const AcquireMsg& msg, RefuseReason reason, Ballot highest,
-                          int64_t remaining_us, Outbox& out) {
+                          int64_t remaining_us, Outbox& out, const Entry* holder) {
   ++stats_.refusals[static_cast<int>(reason)];
   AcquireReplyMsg reply;
   reply.resource = msg.resource;
@@ -41,6 +41,10 @@ void Voter::RefuseAcquire(NodeId from, const AcquireMsg& msg, RefuseReason reaso
   reply.reason = reason;
   reply.highest_ballot = std::max(highest, floor_);
   reply.holder_remaining_us = remaining_us;
+  if (holder != nullptr) {
+    reply.holder = holder->owner;
+    reply.holder_ballot = holder->ballot;
+  }
   out.Send(from, std::move(reply));
 }
 
@@ -55,9 +59,24 @@ void Voter::OnAcquire(NodeId from, const AcquireMsg& msg, Now now, Outbox& out) 
   }
   if (InQuarantine(now)) return RefuseAcquire(from, msg, RefuseReason::kQuarantine, 0, 0, out);
 
+  // Rule 10: a ticket after the ballot is not a first ballot; take the ballot.
+  const Ballot ticket = msg.ticket != 0 && msg.ticket <= msg.ballot ? msg.ticket : msg.ballot;
+  const Waiter asker{ticket, from, msg.duration_us};
+  // Ticket 0: a try-acquire (or an older sender), which will not wait for a notice. Queued,
+  // it would be named and kept for in vain.
+  const bool queued = msg.ticket != 0;
+
   auto it = entries_.find(msg.resource);
+  if (it != entries_.end() && it->second.has_lease && !Live(it->second, now)) {
+    // Expired, and the tick that ends it not run yet: end it first, so that the waiters
+    // keep their turn.
+    ++stats_.expiries;
+    EndLease(it, now, out);
+    it = entries_.find(msg.resource);
+  }
   if (it == entries_.end()) {
-    if (msg.ballot <= floor_) return RefuseAcquire(from, msg, RefuseReason::kStaleBallot, 0, 0, out);
+    if (msg.ballot <= floor_)
+      return RefuseAcquire(from, msg, RefuseReason::kStaleBallot, 0, 0, out);
     if (entries_.size() >= kVoterResourcesMax) {
       return RefuseAcquire(from, msg, RefuseReason::kTableFull, 0, 0, out);
     }
@@ -69,25 +88,28 @@ void Voter::OnAcquire(NodeId from, const AcquireMsg& msg, Now now, Outbox& out) 
   // A duplicate of the very acquire we accepted: answer again, change nothing.
   if (live && e.ballot == msg.ballot && e.owner == msg.owner) {
     ++stats_.accepts;
-    AcquireReplyMsg reply{msg.resource, msg.ballot, msg.owner, true, RefuseReason::kNone,
-                          e.highest, 0};
+    AcquireReplyMsg reply{msg.resource,        msg.ballot, msg.owner, true,
+                          RefuseReason::kNone, e.highest,  0};
     return out.Send(from, std::move(reply));
   }
   // Rule 3(c): never overwrite another owner's live lease. Checked before the
   // ballot so that an asker whose clock lags still learns the lease is held,
   // and waits for the notice instead of retrying into the same refusal.
   if (live && !(e.owner == msg.owner) && !config_.unsafe.overwrite_lease) {
-    AddWaiter(e, from);
-    return RefuseAcquire(from, msg, RefuseReason::kHeld, e.highest, e.until_us - now.mono_us, out);
+    if (queued) AddWaiter(e, asker);
+    return RefuseAcquire(from, msg, RefuseReason::kHeld, e.highest, e.until_us - now.mono_us, out,
+                         &e);
   }
-  // Just released or expired: kept a moment for the waiters that were told (fairness; a
-  // refusal is always safe).
-  if (!live && now.mono_us < e.reserved_until_us &&
-      std::find(e.reserved_for.begin(), e.reserved_for.end(), from) == e.reserved_for.end()) {
-    AddWaiter(e, from);
+  // Rule 10: just ended and kept for the named head; only the head, or an asker queued
+  // before it, may take it. Anyone else waits its turn (a refusal is always safe).
+  // The head's node asking for a later request (the named one is over) is not the head.
+  if (!live && now.mono_us < e.reserved_until_us && e.head.Before(asker.ticket, asker.node)) {
+    if (queued) AddWaiter(e, asker);
     ++stats_.reserved_refusals;
+    // The head is expected to hold it next: the asker's fallback timer should not fire
+    // before that lease could end.
     return RefuseAcquire(from, msg, RefuseReason::kHeld, e.highest,
-                         e.reserved_until_us - now.mono_us, out);
+                         e.reserved_until_us - now.mono_us + e.head.duration_us, out);
   }
   // Rule 3(b): strictly above every ballot accepted here and the floor.
   if (msg.ballot <= e.highest || msg.ballot <= floor_) {
@@ -95,19 +117,18 @@ void Voter::OnAcquire(NodeId from, const AcquireMsg& msg, Now now, Outbox& out) 
   }
 
   LM_CHECK(msg.ballot > e.highest);
-  if (e.reserved_until_us != 0) {
-    reservations_.erase({e.reserved_until_us, it->first});
-    e.reserved_until_us = 0;
-    e.reserved_for.clear();
-  }
+  if (e.reserved_until_us != 0) ClearReservation(it->first, e);
+  RemoveWaiter(e, from);
   e.highest = msg.ballot;
   SetUntil(it->first, e, now.mono_us + msg.duration_us);
   e.has_lease = true;
   e.ballot = msg.ballot;
   e.owner = msg.owner;
+  e.ticket = ticket;
+  e.duration_us = msg.duration_us;
   ++stats_.accepts;
-  AcquireReplyMsg reply{msg.resource, msg.ballot, msg.owner, true, RefuseReason::kNone,
-                        e.highest, 0};
+  AcquireReplyMsg reply{msg.resource,        msg.ballot, msg.owner, true,
+                        RefuseReason::kNone, e.highest,  0};
   out.Send(from, std::move(reply));
 }
 
@@ -142,56 +163,113 @@ void Voter::OnRenew(NodeId from, const RenewMsg& msg, Now now, Outbox& out) {
 
 void Voter::OnRelease(NodeId from, const ReleaseMsg& msg, Now now, Outbox& out) {
   EndQuarantineIfDue(now);
+  // Rule 7: only the owner's own node may release.
+  if (msg.owner.node != from) return;
   auto it = entries_.find(msg.resource);
-  // Rule 7: only a live lease matching (owner, ballot) exactly is cleared, and
-  // only by the owner's own node.
-  if (msg.owner.node != from || it == entries_.end() || !Live(it->second, now) || it->second.ballot != msg.ballot ||
-      !(it->second.owner == msg.owner)) {
-    return;
+  if (it != entries_.end()) {
+    Entry& e = it->second;
+    if (Live(e, now) && e.ballot == msg.ballot && e.owner == msg.owner) {
+      // Rule 7: only a live lease matching (owner, ballot) exactly is cleared.
+      ++stats_.releases;
+      EndLease(it, now, out, msg.still_waiting);
+    } else {
+      // Not accepted here (yet): an acquire of that ballot still on its way must not be
+      // accepted after its owner gave it up. Raising `highest` only adds refusals.
+      e.highest = std::max(e.highest, msg.ballot);
+    }
   }
-  ++stats_.releases;
-  EndLease(it, now, out);
+  if (msg.ack_wanted) {
+    // The proposer resends this release until it hears that nothing of (owner, ballot) is
+    // left here.
+    ++stats_.releases_acked;
+    AcquireReplyMsg ack;
+    ack.resource = msg.resource;
+    ack.ballot = msg.ballot;
+    ack.owner = msg.owner;
+    ack.reason = RefuseReason::kNoLease;
+    it = entries_.find(msg.resource);
+    ack.highest_ballot = std::max(floor_, it == entries_.end() ? 0 : it->second.highest);
+    out.Send(from, std::move(ack));
+  }
 }
 
-void Voter::AddWaiter(Entry& e, NodeId from) {
-  if (std::find(e.waiters.begin(), e.waiters.end(), from) != e.waiters.end()) return;
-  if (e.waiters.size() < kWaitersPerResourceMax) {
-    e.waiters.push_back(from);
-  } else {
+void Voter::AddWaiter(Entry& e, const Waiter& w) {
+  // A node's latest ask stands for its current request (one per resource per node).
+  RemoveWaiter(e, w.node);
+  auto pos = std::find_if(e.waiters.begin(), e.waiters.end(),
+                          [&](const Waiter& x) { return w.Before(x.ticket, x.node); });
+  e.waiters.insert(pos, w);
+  // Keep the earliest tickets; the latest falls back to its retry timer.
+  if (e.waiters.size() > kWaitersPerResourceMax) {
+    e.waiters.pop_back();
     ++stats_.waiters_dropped;
   }
 }
 
-void Voter::EndLease(absl::btree_map<std::string, Entry>::iterator it, Now now, Outbox& out) {
+void Voter::RemoveWaiter(Entry& e, NodeId node) {
+  std::erase_if(e.waiters, [&](const Waiter& x) { return x.node == node; });
+}
+
+void Voter::ClearReservation(const std::string& resource, Entry& e) {
+  reservations_.erase({e.reserved_until_us, resource});
+  e.reserved_until_us = 0;
+}
+
+void Voter::EndLease(absl::btree_map<std::string, Entry>::iterator it, Now now, Outbox& out,
+                     bool requeue) {
   Entry& e = it->second;
   if (e.has_lease) expiry_.erase({e.until_us, it->first});
-  std::vector<NodeId> told;
-  for (NodeId waiter : e.waiters) {
-    ++stats_.notices_sent;
-    out.Send(waiter, ReleaseNoticeMsg{it->first, e.ballot});
-    if (waiter != e.owner.node) told.push_back(waiter);
-  }
+  e.has_lease = false;
   floor_ = std::max(floor_, e.highest);
-  if (told.empty() || config_.waiter_priority_us == 0) {
+  // The owner's node is not waiting for this resource while it holds it; a record of it is
+  // stale.
+  RemoveWaiter(e, e.owner.node);
+  // A failed attempt keeps its place: it will be back, with the same ticket.
+  if (requeue) AddWaiter(e, Waiter{e.ticket, e.owner.node, e.duration_us});
+  NameHead(it, now, out, requeue ? e.owner.node : 0);
+}
+
+void Voter::NameHead(absl::btree_map<std::string, Entry>::iterator it, Now now, Outbox& out,
+                     NodeId retrying) {
+  Entry& e = it->second;
+  LM_CHECK(!e.has_lease && e.reserved_until_us == 0);
+  if (config_.waiter_priority_us == 0) {
+    // No reservation: everyone is told and the first to come takes it.
+    for (const Waiter& w : e.waiters) {
+      if (w.node == retrying) continue;
+      ++stats_.notices_sent;
+      out.Send(w.node, ReleaseNoticeMsg{it->first, e.ballot});
+    }
+    e.waiters.clear();
+  }
+  if (e.waiters.empty()) {
     entries_.erase(it);
     return;
   }
-  e.has_lease = false;
-  e.waiters.clear();
-  e.reserved_for = std::move(told);
+  // The node whose failed attempt just ended here is not told (it knows, and a notice would
+  // make it retry into the refusal it just had); it keeps its place in the queue.
+  auto head = std::find_if(e.waiters.begin(), e.waiters.end(),
+                           [&](const Waiter& w) { return w.node != retrying; });
+  if (head == e.waiters.end()) {
+    e.head = e.waiters.front();  // kept for it, quietly
+  } else {
+    e.head = *head;
+    ++stats_.notices_sent;
+    out.Send(e.head.node, ReleaseNoticeMsg{it->first, e.ballot});
+  }
   e.reserved_until_us = now.mono_us + config_.waiter_priority_us;
   reservations_.insert({e.reserved_until_us, it->first});
   ++stats_.reservations;
 }
 
-void Voter::EndReservation(absl::btree_map<std::string, Entry>::iterator it, Outbox& out) {
+void Voter::EndReservation(absl::btree_map<std::string, Entry>::iterator it, Now now, Outbox& out) {
   Entry& e = it->second;
-  reservations_.erase({e.reserved_until_us, it->first});
-  for (NodeId waiter : e.waiters) {
-    ++stats_.notices_sent;
-    out.Send(waiter, ReleaseNoticeMsg{it->first, e.ballot});
-  }
-  entries_.erase(it);
+  ClearReservation(it->first, e);
+  // Its notice or its acquire was lost, or it stopped waiting: its own retry timer brings
+  // it back (with its ticket, so in its place) if it still waits.
+  RemoveWaiter(e, e.head.node);
+  ++stats_.heads_skipped;
+  NameHead(it, now, out);
 }
 
 void Voter::OnTick(Now now, Outbox& out) {
@@ -205,7 +283,7 @@ void Voter::OnTick(Now now, Outbox& out) {
   while (!reservations_.empty() && reservations_.begin()->first <= now.mono_us) {
     auto it = entries_.find(reservations_.begin()->second);
     LM_CHECK(it != entries_.end() && !it->second.has_lease);
-    EndReservation(it, out);
+    EndReservation(it, now, out);
   }
 }
 

@@ -8,6 +8,13 @@
 // floor to their highest ballot; so the table stays small and no later ballot
 // for that resource can be lower than one accepted before.
 //
+// Waiters (rule 10): a node refused because the resource is held is recorded with
+// its request's ticket. When the lease ends, only the waiter with the lowest ticket
+// (the head) is told, and the entry stays reserved for it: anyone with a later
+// ticket is refused as held until the head takes it or the window
+// (waiter_priority_us) ends, when the next waiter is named. These are refusals and
+// notices only; what may be accepted is still decided by rule 3 alone.
+//
 // Not thread-safe; owned by one LeaseNode.
 #pragma once
 
@@ -28,11 +35,13 @@ struct VoterStats {
   uint64_t refusals[kRefuseReasonCount] = {};
   uint64_t renewals = 0;
   uint64_t releases = 0;
+  uint64_t releases_acked = 0;  // answers to releases that asked for one
   uint64_t expiries = 0;
   uint64_t notices_sent = 0;
   uint64_t waiters_dropped = 0;
-  uint64_t reservations = 0;       // ended leases kept for the waiters told of them
+  uint64_t reservations = 0;       // ended leases kept for a named head of the waiters
   uint64_t reserved_refusals = 0;  // acquires refused because of such a reservation
+  uint64_t heads_skipped = 0;      // named heads that did not come within the window
 };
 
 class Voter {
@@ -66,30 +75,52 @@ class Voter {
   bool FindLive(const std::string& resource, Now now, LeaseView* view) const;
 
  private:
+  // No member initializers: GCC cannot use them in Entry's before Voter is complete.
+  struct Waiter {
+    Ballot ticket;
+    NodeId node;
+    int64_t duration_us;  // what it asks for: how long the head may hold it
+    bool Before(Ballot other_ticket, NodeId other_node) const {
+      return ticket != other_ticket ? ticket < other_ticket : node < other_node;
+    }
+  };
   struct Entry {
     Ballot highest = 0;  // highest ballot accepted for this resource
     bool has_lease = false;
     Ballot ballot = 0;
     Owner owner;
     int64_t until_us = 0;
-    std::vector<NodeId> waiters;
-    // After a lease ends: the nodes told of it, which alone may take the resource until
-    // `reserved_until_us` (LeaseConfig::waiter_priority_us). The entry stays for that long.
-    std::vector<NodeId> reserved_for;
+    Ballot ticket = 0;  // of the accepted request, and what it asked for
+    int64_t duration_us = 0;
+    // Sorted by (ticket, node); one per node (a node runs one request per resource).
+    std::vector<Waiter> waiters;
+    // After a lease ends: the head of `waiters`, told of it, alone may take the resource
+    // until `reserved_until_us` (0: no reservation), it or an asker with an earlier ticket.
+    Waiter head{};
     int64_t reserved_until_us = 0;
   };
 
   bool Live(const Entry& e, Now now) const { return e.has_lease && now.mono_us < e.until_us; }
   void SetUntil(const std::string& resource, Entry& e, int64_t until_us);
-  // Ends the lease of `it` (release or expiry), tells waiters, and drops the entry or keeps
-  // it reserved for them.
-  void EndLease(absl::btree_map<std::string, Entry>::iterator it, Now now, Outbox& out);
-  // Drops an entry whose reservation ran out unused, telling whoever asked meanwhile.
-  void EndReservation(absl::btree_map<std::string, Entry>::iterator it, Outbox& out);
-  void AddWaiter(Entry& e, NodeId from);
+  // Ends the lease of `it` (release or expiry) and names the next waiter, or drops the
+  // entry when nobody waits.
+  // `requeue`: the owner's request still waits (a failed attempt's release).
+  void EndLease(absl::btree_map<std::string, Entry>::iterator it, Now now, Outbox& out,
+                bool requeue = false);
+  // The named head did not come within the window: skips it and names the next one.
+  void EndReservation(absl::btree_map<std::string, Entry>::iterator it, Now now, Outbox& out);
+  // Tells the head of the waiters and reserves the entry for it, or drops the entry when
+  // nobody waits (with the window off: tells every waiter and drops it).
+  // `retrying`: a node whose failed attempt just released here; it is not told.
+  void NameHead(absl::btree_map<std::string, Entry>::iterator it, Now now, Outbox& out,
+                NodeId retrying = 0);
+  void ClearReservation(const std::string& resource, Entry& e);
+  void AddWaiter(Entry& e, const Waiter& w);
+  static void RemoveWaiter(Entry& e, NodeId node);
   void EndQuarantineIfDue(Now now);
+  // `holder`: the live lease in the way (kHeld), or nullptr.
   void RefuseAcquire(NodeId from, const AcquireMsg& msg, RefuseReason reason, Ballot highest,
-                     int64_t remaining_us, Outbox& out);
+                     int64_t remaining_us, Outbox& out, const Entry* holder = nullptr);
 
   const LeaseConfig& config_;
   Hlc& hlc_;

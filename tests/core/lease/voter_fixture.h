@@ -58,11 +58,14 @@ class VoterTest : public ::testing::Test {
     return *voter_;
   }
 
-  // Sends an acquire from `from` and returns the single reply.
+  // Sends an acquire from `from` and returns the single reply. `ticket` 0: the ballot.
   AcquireReplyMsg Acquire(NodeId from, const Owner& owner, Ballot ballot, int64_t now_us,
-                          int64_t duration_us = kD, std::string resource = "r") {
+                          int64_t duration_us = kD, std::string resource = "r", Ballot ticket = 0) {
     RecordingOutbox out;
-    v().OnAcquire(from, AcquireMsg{resource, ballot, owner, duration_us}, At(now_us), out);
+    // Ticket 0 here: a request that waits, queued by its ballot (a try-acquire sends 0).
+    v().OnAcquire(from,
+                  AcquireMsg{resource, ballot, owner, duration_us, ticket == 0 ? ballot : ticket},
+                  At(now_us), out);
     EXPECT_EQ(out.sent.size(), 1u);
     EXPECT_EQ(out.sent.at(0).first, from);
     const auto& reply = std::get<AcquireReplyMsg>(out.sent.at(0).second);
@@ -88,6 +91,11 @@ class VoterTest : public ::testing::Test {
     RecordingOutbox out;
     v().OnRelease(owner.node, ReleaseMsg{"r", ballot, owner}, At(now_us), out);
     return out;
+  }
+  // An acquire for "r" with an explicit ticket (rule 10).
+  AcquireReplyMsg AcquireTicket(NodeId from, const Owner& owner, Ballot ballot, Ballot ticket,
+                                int64_t now_us) {
+    return Acquire(from, owner, ballot, now_us, kD, "r", ticket);
   }
   RecordingOutbox Tick(int64_t now_us) {
     RecordingOutbox out;
