@@ -299,6 +299,11 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
       st = set_dur(s.think_us);
     } else if (key == "waiter-priority") {
       st = set_dur(s.timing.waiter_priority_us);
+    } else if (key == "grant-at-release") {
+      if (arg(1) != "on" && arg(1) != "off") {
+        return LineError(line_no, "grant-at-release takes on or off");
+      }
+      s.timing.grant_at_release = arg(1) == "on";
     } else if (key == "wait") {
       st = set_dur(s.wait_us);
     } else if (key == "op") {

@@ -63,6 +63,10 @@ struct LeaseConfig {
   // named. Must cover a notice and a round trip; at most kWaiterPriorityUsMax. Each head that
   // does not come costs one window: a term of the liveness bound (docs/protocol.md).
   int64_t waiter_priority_us = 100'000;
+  // Rule 10, grant at release: with the window on, a voter accepts the head's recent refused
+  // acquire as the lease ends (one message to the head instead of a notice and a round
+  // trip). Off: the head is told and asks again. Safe either way (rule 3 decides).
+  bool grant_at_release = true;
 
   UnsafeSwitches unsafe;
   bool allow_unsafe = false;

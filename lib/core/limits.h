@@ -23,6 +23,11 @@ inline constexpr std::size_t kVoterResourcesMax = 65536;
 // bound are not remembered; they fall back to their retry timer.
 inline constexpr std::size_t kWaitersPerResourceMax = 32;
 
+// A voter grants a lease at release to the head of the waiters on the ballot of the head's
+// refused acquire (rule 10) only while that acquire is younger than duration / this: the
+// head holds from when it sent that ballot, so an older one would leave it a short lease.
+inline constexpr int64_t kReleaseGrantAgeDivisor = 8;
+
 // Requests (queued, attempting, holding) one node keeps at once.
 inline constexpr std::size_t kRequestsMax = 4096;
 

@@ -53,6 +53,11 @@ struct AcquireMsg {
   Owner owner;
   int64_t duration_us = 0;
   Ballot ticket = 0;
+  // Rule 10, grant at release: the sender heard this voter within a few round trips, so an
+  // accept of this ballot sent later would reach it. A node that cannot hear (or a voter
+  // not heard lately) is told and asks again instead: an accept it never learns of would
+  // keep the resource from everyone for a whole lease.
+  bool hears = false;
   friend bool operator==(const AcquireMsg&, const AcquireMsg&) = default;
 };
 

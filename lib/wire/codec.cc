@@ -121,6 +121,7 @@ void Fill(Body::Builder body, const core::AcquireMsg& m) {
   SetOwner(out.initOwner(), m.owner);
   out.setDurationUs(m.duration_us);
   out.setTicket(m.ticket);
+  out.setHears(m.hears);
 }
 
 void Fill(Body::Builder body, const core::AcquireReplyMsg& m) {
@@ -471,6 +472,7 @@ absl::StatusOr<core::MessageBody> ReadBody(Body::Reader body) {
       m.owner = GetOwner(in.getOwner());
       m.duration_us = in.getDurationUs();
       m.ticket = in.getTicket();
+      m.hears = in.getHears();
       return m;
     }
     case Body::ACQUIRE_REPLY: {

@@ -38,6 +38,7 @@ struct Acquire {
   owner @2 :Owner;
   durationUs @3 :Int64;
   ticket @4 :UInt64;  # the request's first ballot; voters queue waiters by it (0: not queued)
+  hears @5 :Bool;     # the sender heard this voter lately: it may accept this ballot at release
 }
 
 struct AcquireReply {

@@ -353,10 +353,12 @@ TEST(LeaseNodeAcquire, AFailedAttemptReleasesItsPartialAccepts) {
   EXPECT_EQ(c.CountSent(OfKind<ReleaseMsg>()), 1u);
 }
 
-// An accept whose reply was lost: the proposer does not know it has it, so it releases
-// every voter that did not refuse, and sends again until each confirms. Before, only the
-// accepts whose replies arrived were released, once: this one would have blocked the
-// resource at v1 for the whole lease duration.
+// An accept whose reply was lost: the proposer does not know it has it, so once the request
+// gives it up it releases every voter that did not refuse, and sends again until each
+// confirms. Before, only the accepts whose replies arrived were released, once: this one
+// would have blocked the resource at v1 for the whole lease duration. While the request is
+// parked behind the holder, v1 may still answer (its accept then counts at release), so
+// nothing goes to v1 until the request moves on.
 TEST(LeaseNodeAcquire, AFailedAttemptsReleaseIsResentUntilConfirmed) {
   Cluster c(3, 1);
   const NodeId v1 = c.voter(0), v2 = c.voter(1), n = c.non_voter(0);
@@ -374,7 +376,12 @@ TEST(LeaseNodeAcquire, AFailedAttemptsReleaseIsResentUntilConfirmed) {
   Voter::LeaseView view;
   ASSERT_TRUE(c.node(v1).voter()->FindLive("r", c.now(v1), &view));
   EXPECT_EQ(view.owner, (Owner{n, 1, *id}));
-  // v1's answer may still come: it is released once a resend interval passes without one.
+  // Parked: v1's answer may still come, and counts if it does.
+  c.Advance(c.config(n).retransmit_us);
+  c.Tick(n);
+  EXPECT_EQ(c.Pending(OfKindTo<ReleaseMsg>(v1)), 0u);
+  // The caller gives up: v1 is released once a resend interval passes without its answer.
+  ASSERT_TRUE(c.Release(n, *id).ok());
   EXPECT_EQ(c.Pending(OfKindTo<ReleaseMsg>(v1)), 0u);
   c.Advance(c.config(n).retransmit_us);
   c.Tick(n);
@@ -435,8 +442,9 @@ TEST(LeaseNodeAcquire, ALateAcceptOfAnAbandonedBallotIsReleased) {
   c.Inject(*late);
   ASSERT_EQ(c.last().messages.size(), 1u);
   EXPECT_EQ(c.last().messages[0].to, v1);
+  // The request still waits: v1 keeps it in line (still_waiting).
   EXPECT_EQ(As<ReleaseMsg>(c.last().messages[0]),
-            (ReleaseMsg{"r", ballot, Owner{n, 1, *id}, true, false}));
+            (ReleaseMsg{"r", ballot, Owner{n, 1, *id}, true, true}));
   EXPECT_EQ(c.node(n).proposer().stats().stale_accepts_released, 1u);
   c.Deliver(OfKindTo<ReleaseMsg>(v1));
   Voter::LeaseView view;

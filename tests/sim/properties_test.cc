@@ -121,7 +121,9 @@ TEST(ClockBoundTest, BeyondTheBoundOnlyFencedWritesAreJudgedAndNoUpdateIsLost) {
   absl::StatusOr<Scenario> s = LoadScenario(LOCKMESH_SCENARIO_DIR "/grant-order-beyond-bound.scn");
   ASSERT_TRUE(s.ok()) << s.status();
   uint64_t stale_refused = 0;
-  for (uint64_t seed = 1; seed <= 12; ++seed) {
+  // 24 seeds: with grants at release fewer runs make a stale holder (4 refused writes in
+  // seeds 1-24; before it, 6 or more in seeds 1-12).
+  for (uint64_t seed = 1; seed <= 24; ++seed) {
     RunResult r = Simulation(*s, seed, nullptr).Run();
     EXPECT_FALSE(r.rates_in_bound);
     for (const Violation& v : r.violations) {
@@ -129,7 +131,7 @@ TEST(ClockBoundTest, BeyondTheBoundOnlyFencedWritesAreJudgedAndNoUpdateIsLost) {
     }
     stale_refused += r.stats.stale_refused;
   }
-  EXPECT_GE(stale_refused, 6u) << "the schedule no longer makes stale holders: it tests little";
+  EXPECT_GE(stale_refused, 3u) << "the schedule no longer makes stale holders: it tests little";
 }
 
 // S2 across restarts assumes every wall clock within D_Q / 4 of true time. A run that
@@ -165,24 +167,31 @@ TEST(RegressionTest, APauseCutShortHandsOverWhatItHeldBack) {
 
 // Handoff between nodes (sim/scenarios/handoff-rate.scn, DESIGN.md rule 10): 15 clients on
 // three nodes hold one resource for a few ms each, so the rate is set by the handoff. Voters
-// name one waiter, which retries at once: no jittered wake-ups, no herd of refused
-// attempts. Before: about 1,740 grants in 20 s with 16.2 lease messages and 5.4 acquires per
-// grant.
-TEST(HandoffTest, ALeasePassesOnInAboutOneNoticeAndOneRoundTrip) {
+// grant the lease at release to the head of the waiters, on the ballot it parked: the
+// release and the accepts are the whole handoff, one link delay. Before the designated
+// successor: about 1,740 grants in 20 s with 16.2 lease messages and 5.4 acquires per grant;
+// with it but without grant at release: 3,340 grants, 12 messages, a 3 ms gap.
+TEST(HandoffTest, ALeasePassesOnAtReleaseInOneLinkDelay) {
   absl::StatusOr<Scenario> s = LoadScenario(LOCKMESH_SCENARIO_DIR "/handoff-rate.scn");
   ASSERT_TRUE(s.ok()) << s.status();
-  for (uint64_t seed = 1; seed <= 2; ++seed) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
     RunResult r = Simulation(*s, seed, nullptr).Run();
     EXPECT_TRUE(r.violations.empty());
-    EXPECT_GE(r.stats.grants, 3'000u) << "seed " << seed;
+    EXPECT_GE(r.stats.grants, 4'500u) << "seed " << seed;
     uint64_t lease_messages = 0;
     for (int k = 0; k < 6; ++k) lease_messages += r.stats.sent[k];
-    EXPECT_LE(lease_messages, 13 * r.stats.grants) << "seed " << seed;
-    // Two attempts per grant, two remote voters each (the holder's node's next request is
-    // refused once behind the named head), no more. Before: 5.4 acquires per grant.
-    EXPECT_LE(r.stats.sent[0], 41 * r.stats.grants / 10) << "seed " << seed;
+    // Per grant: the release to two remote voters, their accepts to the head, and the
+    // releasing node's next request parked (acquire + refusal, two voters each).
+    EXPECT_LE(lease_messages, 85 * r.stats.grants / 10) << "seed " << seed;
+    EXPECT_LE(r.stats.sent[0], 22 * r.stats.grants / 10) << "seed " << seed;
     EXPECT_GE(SmallestShareOfGrants(r) * 4, r.stats.grants) << "seed " << seed;  // >= 25% each
   }
+  // The same without grant at release: the head is told and asks again.
+  Scenario off = *s;
+  off.timing.grant_at_release = false;
+  RunResult r = Simulation(off, 1, nullptr).Run();
+  EXPECT_TRUE(r.violations.empty());
+  EXPECT_LT(r.stats.grants, 3'500u);
 }
 
 // No orphaned accepts (sim/scenarios/lossy-try-acquire.scn): try-acquire clients over a

@@ -103,6 +103,7 @@ TEST(ScenarioTest, BadInputGetsAClearError) {
       {"lease 20s\n", "raise lease-max"},
       {"delay 5ms 1ms\n", "max below min"},
       {"renew maybe\n", "renew takes on or off"},
+      {"grant-at-release yes\n", "grant-at-release takes on or off"},
       {"expect success\n", "expect takes 'violation'"},
       // Numbers that are not numbers, and values no run can meet.
       {"at nans crash n0\n", "not a duration"},

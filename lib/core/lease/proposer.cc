@@ -19,7 +19,11 @@ int Count(uint32_t mask) { return std::popcount(mask); }
 }  // namespace
 
 Proposer::Proposer(const LeaseConfig& config, uint64_t incarnation, Hlc& hlc, Rng& rng)
-    : config_(config), incarnation_(incarnation), hlc_(hlc), rng_(rng) {
+    : config_(config),
+      incarnation_(incarnation),
+      hlc_(hlc),
+      rng_(rng),
+      unanswered_since_us_(config.voters.size(), kNever) {
   LM_CHECK(config_.voters.size() <= 32);
 }
 
@@ -119,9 +123,19 @@ absl::StatusOr<uint64_t> Proposer::Acquire(std::string resource, AcquireOptions 
 }
 
 void Proposer::StartAttempt(Request& r, Now now, Outbox& out) {
+  // Sent before the new acquire, so a voter that accepted the parked ballot ends that lease
+  // (keeping us in line) before it weighs the new one.
+  Unpark(r, /*still_waiting=*/true, now, out);
   // Rule 1: t0 is read before the first message of the attempt leaves.
   r.t0_us = now.mono_us;
   r.ballot = hlc_.Tick(now.wall_ms);
+  if (r.parked_again) {
+    // Re-parking after being outbid: just above the ballot that outbid us, not at the clock,
+    // so it stays below the ballots parked by the waiters behind us (who came later) and the
+    // handoffs after ours can go at release too. Rule 3 still decides at each voter.
+    r.ballot = std::min(r.ballot, r.outbid_by + 1);
+    r.parked_again = false;
+  }
   if (r.ticket == 0) r.ticket = r.ballot;
   r.named = false;
   r.state = State::kAttempting;
@@ -132,21 +146,29 @@ void Proposer::StartAttempt(Request& r, Now now, Outbox& out) {
   r.resent = false;
   r.resends = 0;
   r.asked = r.accepted = r.refused = r.held_refusals = r.quarantine_refusals = r.stale_refusals = 0;
+  r.outbid = 0;
+  r.outbid_by = 0;
   r.holder_remaining_us = 0;
   r.retry_at_us = kNever;
   ++r.attempts;
   ++stats_.attempts;
   r.asked = FirstAsked();
-  SendAcquire(r, r.asked, out);
+  SendAcquire(r, r.asked, now, out);
 }
 
-void Proposer::SendAcquire(const Request& r, uint32_t to_mask, Outbox& out) {
+void Proposer::SendAcquire(const Request& r, uint32_t to_mask, Now now, Outbox& out) {
   const uint64_t id = r.id;
   const std::string resource = r.resource;
   // A try-acquire will not wait for its turn: it does not queue (ticket 0).
-  const AcquireMsg msg{resource, r.ballot, OwnerOf(r), r.duration_us, r.try_once ? 0 : r.ticket};
+  AcquireMsg msg{resource, r.ballot, OwnerOf(r), r.duration_us, r.try_once ? 0 : r.ticket};
   for (std::size_t i = 0; i < config_.voters.size(); ++i) {
     if (!(to_mask & (1u << i))) continue;
+    // No acquire to it overdue: an accept it sends later should reach us. A node that cannot
+    // hear says so from its first resend on.
+    int64_t& since = unanswered_since_us_[i];
+    msg.hears = config_.voters[i] == config_.self || since == kNever ||
+                now.mono_us - since < RetransmitUs();
+    if (since == kNever) since = now.mono_us;
     // A reply from our own voter may finish the request; stop if it did.
     auto it = requests_.find(id);
     if (it == requests_.end() || it->second.state != State::kAttempting ||
@@ -211,8 +233,9 @@ void Proposer::ReleaseUnknownAccept(int voter_index, const AcquireReplyMsg& msg,
   if (h.node != config_.self || h.incarnation != incarnation_ || msg.holder_ballot == 0) return;
   auto it = requests_.find(h.request);
   if (it != requests_.end() && it->second.ballot == msg.holder_ballot &&
-      (it->second.state == State::kHolding || it->second.state == State::kAttempting)) {
-    return;  // ours and known: a lease held, or an attempt still counting
+      (it->second.state == State::kHolding || it->second.state == State::kAttempting ||
+       it->second.parked)) {
+    return;  // ours and known: a lease held, an attempt still counting, or granted at release
   }
   ++stats_.orphans_released;
   ReleaseUntilConfirmed(msg.resource, msg.holder_ballot, h, 1u << voter_index, 0,
@@ -252,6 +275,7 @@ Proposer::Request* Proposer::FindForReply(const Owner& owner) {
 void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, Outbox& out) {
   hlc_.Observe(msg.highest_ballot, now.wall_ms);
   const int index = config_.VoterIndex(from);
+  if (index >= 0) Heard(index);
   if (index >= 0 && !msg.accepted) {
     OnReleaseConfirmed(index, msg);
     // Only an answer to a release: an acquire is never refused for this reason.
@@ -265,6 +289,23 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
     ++stats_.replies_ignored;
     return;
   }
+  if (r != nullptr && r->parked && r->ballot == msg.ballot) {
+    if (msg.accepted) return OnParkedAccept(*r, index, now, out);
+    r->parked_unknown &= ~(1u << index);  // it holds nothing of this ballot
+    if (msg.reason == RefuseReason::kHeld && msg.highest_ballot >= r->ballot) {
+      // A voter accepted a higher ballot than the one parked there (that holder was not
+      // granted at release): park a higher one unless a majority could still accept ours.
+      r->outbid |= 1u << index;
+      r->outbid_by = std::max(r->outbid_by, msg.highest_ballot);
+      const uint32_t could = AllVoters() & ~r->parked_released & ~r->outbid;
+      if (Count(could) < config_.Majority()) {
+        ++stats_.reparks;
+        r->parked_again = true;
+        return StartAttempt(*r, now, out);
+      }
+    }
+    return;
+  }
   const bool current = r != nullptr && r->ballot == msg.ballot &&
                        (r->state == State::kAttempting || r->state == State::kHolding);
   if (!current) {
@@ -272,8 +313,10 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
     // block others until it expires.
     if (msg.accepted && msg.owner.node == config_.self && msg.owner.incarnation == incarnation_) {
       ++stats_.stale_accepts_released;
+      // A request still open keeps its place in that voter's line.
       ReleaseUntilConfirmed(msg.resource, msg.ballot, msg.owner, 1u << index, 0,
-                            config_.lease_duration_us_max, false, now, out);
+                            config_.lease_duration_us_max, r != nullptr && !r->try_once, now,
+                            out);
     } else {
       ++stats_.replies_ignored;
     }
@@ -281,6 +324,15 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
   }
   if (r->state == State::kHolding) return;  // a late accept of the granted ballot
   const uint32_t bit = 1u << index;
+  if (msg.accepted && (r->refused & bit) && !(r->accepted & bit)) {
+    // Refused while the lease was held, then accepted as it ended (rule 10, grant at
+    // release): the accept is the voter's last word.
+    r->refused &= ~bit;
+    r->held_refusals &= ~bit;
+    r->stale_refusals &= ~bit;
+    r->quarantine_refusals &= ~bit;
+    r->outbid &= ~bit;
+  }
   if ((r->accepted | r->refused) & bit) return;  // duplicate
   // Karn: only a reply to an acquire sent once times the trip. Our own voter answers
   // in-process and says nothing about the network.
@@ -294,6 +346,10 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
     return;
   }
   r->refused |= bit;
+  if (msg.highest_ballot >= r->ballot) {
+    r->outbid |= bit;
+    r->outbid_by = std::max(r->outbid_by, msg.highest_ballot);
+  }
   if (msg.reason == RefuseReason::kHeld) {
     r->held_refusals |= bit;
     // A peer's number: clamp it, so a bad one can neither overflow a deadline nor
@@ -310,6 +366,43 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
     if ((r->accepted | r->refused) != AllVoters()) ++stats_.attempts_ended_early;
     FailAttempt(*r, now, out);
   }
+}
+
+void Proposer::OnParkedAccept(Request& r, int voter_index, Now now, Outbox& out) {
+  const uint32_t bit = 1u << voter_index;
+  if (r.parked_released & bit) {
+    // A release of this ballot went to that voter: its accept cannot be counted.
+    ++stats_.stale_accepts_released;
+    return ReleaseUntilConfirmed(r.resource, r.ballot, OwnerOf(r), bit, 0, r.duration_us,
+                                 !r.try_once, now, out);
+  }
+  r.parked_accepted |= bit;
+  r.parked_unknown &= ~bit;
+  if (Count(r.parked_accepted) < config_.Majority()) {
+    // The other voters saw the same release and should follow within a round trip. If they
+    // do not (they named someone else), holding a minority would only split the vote: ask
+    // again then, with a new ballot (Unpark frees these).
+    r.retry_at_us = std::min(r.retry_at_us, now.mono_us + RetransmitUs());
+    return;
+  }
+  // Rule 4: the lease runs from t0, read before this ballot first left; it must still be in
+  // the future.
+  if (now.mono_us >= r.t0_us + config_.HolderDurationUs(r.duration_us)) {
+    return StartAttempt(r, now, out);  // Unpark frees the accepts
+  }
+  r.parked = false;
+  r.accepted = r.parked_accepted;
+  r.parked_accepted = 0;
+  ++stats_.release_grants;
+  Grant(r, now, out);
+}
+
+void Proposer::Unpark(Request& r, bool still_waiting, Now now, Outbox& out) {
+  if (!r.parked) return;
+  r.parked = false;
+  ReleaseUntilConfirmed(r.resource, r.ballot, OwnerOf(r), r.parked_accepted, r.parked_unknown,
+                        r.duration_us, still_waiting, now, out);
+  r.parked_accepted = r.parked_unknown = 0;
 }
 
 void Proposer::Grant(Request& r, Now now, Outbox& out) {
@@ -337,12 +430,32 @@ absl::Status Proposer::WhyFailed(const Request& r) const {
 void Proposer::FailAttempt(Request& r, Now now, Outbox& out) {
   ++stats_.failed_attempts;
   ++r.failures;
-  // Rule 5: free the partial accepts at once, until the voters confirm. A voter that did not
-  // answer may have accepted (its reply lost): released too, unless its answer comes soon.
   r.state = State::kWaiting;
   r.retransmit_at_us = kNever;
-  ReleaseUntilConfirmed(r.resource, r.ballot, OwnerOf(r), r.accepted,
-                        r.asked & ~(r.accepted | r.refused), r.duration_us, !r.try_once, now, out);
+  const uint32_t silent = r.asked & ~(r.accepted | r.refused);
+  // Held elsewhere: the voters queued this ballot and may accept it when the lease ends.
+  r.parked = !r.try_once && !r.named && r.held_refusals != 0;
+  r.parked_accepted = 0;
+  r.parked_released = r.accepted;
+  r.parked_unknown = r.parked ? silent : 0;
+  // Rule 5: free the partial accepts at once, until the voters confirm. A voter that did not
+  // answer may have accepted (its reply lost): released too, unless its answer comes soon;
+  // for a parked ballot it is left to answer (an accept counts, Unpark frees it otherwise).
+  ReleaseUntilConfirmed(r.resource, r.ballot, OwnerOf(r), r.accepted, r.parked ? 0 : silent,
+                        r.duration_us, !r.try_once, now, out);
+  if (r.parked) {
+    ++stats_.attempts_parked;
+    // Outbid (a later ballot holds it now): no majority could ever accept this one at release,
+    // so ask again, once, with a ballot above what the refusals showed (the HLC saw it).
+    const uint32_t could = AllVoters() & ~r.parked_released & ~r.outbid;
+    if (Count(could) < config_.Majority() && !r.reparked) {
+      r.reparked = true;
+      r.parked_again = true;
+      ++stats_.reparks;
+      r.retry_at_us = now.mono_us;
+      return;
+    }
+  }
   // Stale refusals alone ruled out a majority (voters yet to answer do not
   // matter): the HLC caught up from them, so a new ballot can win at once.
   const bool only_stale = r.refused != 0 && r.refused == r.stale_refusals && MajorityImpossible(r);
@@ -369,6 +482,7 @@ void Proposer::FailAttempt(Request& r, Now now, Outbox& out) {
 
 void Proposer::FailRequest(Request& r, absl::Status status, Now now, Outbox& out) {
   ++stats_.requests_failed;
+  Unpark(r, /*still_waiting=*/false, now, out);
   if (r.state == State::kAttempting) {
     // Nobody will count the answers of a cancelled attempt: free every voter that may hold it.
     ReleaseUntilConfirmed(r.resource, r.ballot, OwnerOf(r), r.asked & ~r.refused, 0, r.duration_us,
@@ -425,6 +539,7 @@ absl::Status Proposer::Renew(uint64_t request, int64_t duration_us, Now now, Out
 void Proposer::OnRenewReply(NodeId from, const RenewReplyMsg& msg, Now now, Outbox& out) {
   hlc_.Observe(msg.highest_ballot, now.wall_ms);
   const int index = config_.VoterIndex(from);
+  if (index >= 0) Heard(index);
   Request* r = FindForReply(msg.owner);
   if (index < 0 || r == nullptr || !r->renewing || r->round != msg.round ||
       r->ballot != msg.token) {
@@ -488,6 +603,7 @@ absl::Status Proposer::Release(uint64_t request, Now now, Outbox& out) {
 }
 
 void Proposer::OnReleaseNotice(NodeId from, const ReleaseNoticeMsg& msg, Now now, Outbox& out) {
+  if (const int index = config_.VoterIndex(from); index >= 0) Heard(index);
   auto q = queues_.find(msg.resource);
   if (q == queues_.end()) return;
   Request& r = requests_.at(q->second.front());
@@ -496,6 +612,7 @@ void Proposer::OnReleaseNotice(NodeId from, const ReleaseNoticeMsg& msg, Now now
   if (r.state == State::kAttempting) {
     r.named = true;
   } else if (r.state == State::kWaiting) {
+    r.reparked = false;
     if (config_.waiter_priority_us != 0) return StartAttempt(r, now, out);
     // Without the window every waiter is told: a little jitter keeps them from colliding.
     r.retry_at_us =
@@ -541,7 +658,7 @@ void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
         r.retransmit_at_us = t + RetransmitUs(++r.resends);
         r.resent = true;
         r.asked = AllVoters();
-        SendAcquire(r, AllVoters() & ~(r.accepted | r.refused), out);
+        SendAcquire(r, AllVoters() & ~(r.accepted | r.refused), now, out);
       }
       return;
     case State::kHolding:

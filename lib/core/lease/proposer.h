@@ -56,6 +56,9 @@ struct ProposerStats {
   uint64_t releases_unconfirmed = 0;  // given up on (or past kPendingReleasesMax)
   uint64_t replies_ignored = 0;
   uint64_t attempts_ended_early = 0;  // a majority impossible before every voter answered
+  uint64_t release_grants = 0;        // grants on a parked ballot accepted at release
+  uint64_t attempts_parked = 0;       // failed attempts refused as held: queued at the voters
+  uint64_t reparks = 0;               // parked ballots outbid, sent again higher
   int64_t round_trip_us = 0;          // smoothed round trip to the remote voters; 0: none yet
 };
 
@@ -116,6 +119,20 @@ class Proposer {
     int failures = 0;    // consecutive failed attempts, for the backoff
     Ballot ticket = 0;   // the first attempt's ballot (rule 10); 0 before it
     bool named = false;  // a release notice came during the current attempt
+    // kWaiting after held refusals: the voters may accept `ballot` when the lease ends
+    // (rule 10, grant at release); `parked_accepted` are those that did. Voters sent a
+    // release of `ballot` (`parked_released`) never count: an accept of theirs may be
+    // older than the release that cleared it.
+    bool parked = false;
+    uint32_t parked_accepted = 0;
+    uint32_t parked_released = 0;
+    uint32_t parked_unknown = 0;  // had not answered when it parked: may accept it yet
+    // Refusals of `ballot` by voters that already accepted a higher one: those can never
+    // accept it at release.
+    uint32_t outbid = 0;
+    Ballot outbid_by = 0;   // the highest ballot those refusals named
+    bool reparked = false;  // re-sent once for a ballot voters can still accept
+    bool parked_again = false;  // the next attempt re-parks: ballot just above `outbid_by`
     // The current attempt (kAttempting) or the last one.
     Ballot ballot = 0;
     int64_t t0_us = 0;
@@ -146,7 +163,9 @@ class Proposer {
   Owner OwnerOf(const Request& r) const { return Owner{config_.self, incarnation_, r.id}; }
   Request* FindForReply(const Owner& owner);
   void StartAttempt(Request& r, Now now, Outbox& out);
-  void SendAcquire(const Request& r, uint32_t to_mask, Outbox& out);
+  void SendAcquire(const Request& r, uint32_t to_mask, Now now, Outbox& out);
+  // Any answer from voters[index] shows the way back from it works.
+  void Heard(int index) { unanswered_since_us_[index] = kNever; }
   void SendRenew(const Request& r, uint32_t to_mask, Outbox& out);
   void SendRelease(const std::string& resource, Ballot ballot, const Owner& owner, uint32_t mask,
                    Outbox& out);
@@ -164,6 +183,11 @@ class Proposer {
   // request here holds: an accept whose reply was lost. Clears it.
   void ReleaseUnknownAccept(int voter_index, const AcquireReplyMsg& msg, Now now, Outbox& out);
   void TickPendingReleases(Now now, Outbox& out);
+  // A voter accepted the parked ballot of `r` as a lease ended.
+  void OnParkedAccept(Request& r, int voter_index, Now now, Outbox& out);
+  // The parked ballot is given up (a new attempt, or the request ends): frees what voters
+  // accepted of it. `still_waiting`: the request goes on (the voters keep it in line).
+  void Unpark(Request& r, bool still_waiting, Now now, Outbox& out);
   void FailAttempt(Request& r, Now now, Outbox& out);
   void Grant(Request& r, Now now, Outbox& out);
   void FinishRenew(Request& r, bool ok, Outbox& out);
@@ -206,6 +230,9 @@ class Proposer {
   };
   absl::btree_map<std::pair<std::string, Ballot>, PendingRelease> pending_releases_;
   std::function<bool(NodeId)> looks_alive_;
+  // By voter index: when the oldest acquire it has not answered since its last answer left
+  // (kNever: none). An acquire says it `hears` the voter unless one is overdue.
+  std::vector<int64_t> unanswered_since_us_;
   int64_t rtt_var_us_ = 0;  // mean deviation of the round trip (RFC 6298)
   ProposerStats stats_;
 };

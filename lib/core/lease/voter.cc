@@ -61,7 +61,9 @@ void Voter::OnAcquire(NodeId from, const AcquireMsg& msg, Now now, Outbox& out) 
 
   // Rule 10: a ticket after the ballot is not a first ballot; take the ballot.
   const Ballot ticket = msg.ticket != 0 && msg.ticket <= msg.ballot ? msg.ticket : msg.ballot;
-  const Waiter asker{ticket, from, msg.duration_us};
+  // Only a sender that hears us may be granted its ballot at release (AcquireMsg::hears).
+  const Waiter asker{ticket,    from, msg.duration_us, msg.hears ? msg.ballot : 0,
+                     msg.owner, now.mono_us};
   // Ticket 0: a try-acquire (or an older sender), which will not wait for a notice. Queued,
   // it would be named and kept for in vain.
   const bool queued = msg.ticket != 0;
@@ -116,20 +118,36 @@ void Voter::OnAcquire(NodeId from, const AcquireMsg& msg, Now now, Outbox& out) 
     return RefuseAcquire(from, msg, RefuseReason::kStaleBallot, e.highest, 0, out);
   }
 
-  LM_CHECK(msg.ballot > e.highest);
   if (e.reserved_until_us != 0) ClearReservation(it->first, e);
-  RemoveWaiter(e, from);
-  e.highest = msg.ballot;
-  SetUntil(it->first, e, now.mono_us + msg.duration_us);
+  Accept(it, from, msg.ballot, msg.owner, ticket, msg.duration_us, now, out);
+}
+
+void Voter::Accept(absl::btree_map<std::string, Entry>::iterator it, NodeId to, Ballot ballot,
+                   const Owner& owner, Ballot ticket, int64_t duration_us, Now now, Outbox& out) {
+  Entry& e = it->second;
+  LM_CHECK(ballot > e.highest && ballot > floor_ && !InQuarantine(now));
+  RemoveWaiter(e, to);
+  e.highest = ballot;
+  SetUntil(it->first, e, now.mono_us + duration_us);
   e.has_lease = true;
-  e.ballot = msg.ballot;
-  e.owner = msg.owner;
+  e.ballot = ballot;
+  e.owner = owner;
   e.ticket = ticket;
-  e.duration_us = msg.duration_us;
+  e.duration_us = duration_us;
   ++stats_.accepts;
-  AcquireReplyMsg reply{msg.resource,        msg.ballot, msg.owner, true,
-                        RefuseReason::kNone, e.highest,  0};
-  out.Send(from, std::move(reply));
+  AcquireReplyMsg reply{it->first, ballot, owner, true, RefuseReason::kNone, e.highest, 0};
+  out.Send(to, std::move(reply));
+  // Waiters whose parked ballot this accept outbids could never be granted at release: say
+  // so once (their acquire refused again, naming the higher ballot), so they park a higher
+  // one and the handoffs after this one go at release again.
+  for (Waiter& w : e.waiters) {
+    if (w.parked == 0 || w.parked > ballot) continue;
+    ++stats_.outbid_notices;
+    AcquireMsg parked{it->first, w.parked, w.owner, w.duration_us, w.ticket};
+    RefuseAcquire(w.node, parked, RefuseReason::kHeld, e.highest, e.until_us - now.mono_us, out,
+                  &e);
+    w.parked = 0;
+  }
 }
 
 void Voter::OnRenew(NodeId from, const RenewMsg& msg, Now now, Outbox& out) {
@@ -225,7 +243,7 @@ void Voter::EndLease(absl::btree_map<std::string, Entry>::iterator it, Now now, 
   // stale.
   RemoveWaiter(e, e.owner.node);
   // A failed attempt keeps its place: it will be back, with the same ticket.
-  if (requeue) AddWaiter(e, Waiter{e.ticket, e.owner.node, e.duration_us});
+  if (requeue) AddWaiter(e, Waiter{e.ticket, e.owner.node, e.duration_us, 0, {}, 0});
   NameHead(it, now, out, requeue ? e.owner.node : 0);
 }
 
@@ -253,6 +271,7 @@ void Voter::NameHead(absl::btree_map<std::string, Entry>::iterator it, Now now, 
   if (head == e.waiters.end()) {
     e.head = e.waiters.front();  // kept for it, quietly
   } else {
+    if (GrantAtRelease(it, *head, now, out)) return;
     e.head = *head;
     ++stats_.notices_sent;
     out.Send(e.head.node, ReleaseNoticeMsg{it->first, e.ballot});
@@ -260,6 +279,25 @@ void Voter::NameHead(absl::btree_map<std::string, Entry>::iterator it, Now now, 
   e.reserved_until_us = now.mono_us + config_.waiter_priority_us;
   reservations_.insert({e.reserved_until_us, it->first});
   ++stats_.reservations;
+}
+
+bool Voter::GrantAtRelease(absl::btree_map<std::string, Entry>::iterator it, const Waiter& head,
+                           Now now, Outbox& out) {
+  const Entry& e = it->second;
+  // Rule 3 exactly, on an acquire that arrived earlier: (a) no quarantine, (b) above every
+  // ballot accepted here and the floor, (c) no live lease (it just ended). Its owner sent
+  // the ballot before it arrived here, so its t0 precedes this accept like any other's.
+  if (head.parked == 0 || head.parked <= e.highest || head.parked <= floor_ ||
+      InQuarantine(now) || !config_.grant_at_release) {
+    return false;
+  }
+  // Recent only: the head holds from its t0, and a waiter long gone would block the
+  // resource for a whole lease instead of one window.
+  if (now.mono_us - head.parked_at_us > head.duration_us / kReleaseGrantAgeDivisor) return false;
+  const Waiter w = head;
+  ++stats_.release_grants;
+  Accept(it, w.node, w.parked, w.owner, w.ticket, w.duration_us, now, out);
+  return true;
 }
 
 void Voter::EndReservation(absl::btree_map<std::string, Entry>::iterator it, Now now, Outbox& out) {

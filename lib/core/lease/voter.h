@@ -15,6 +15,11 @@
 // (waiter_priority_us) ends, when the next waiter is named. These are refusals and
 // notices only; what may be accepted is still decided by rule 3 alone.
 //
+// Grant at release: when the head's refused acquire is recent and its ballot still passes
+// rule 3 here, the voter accepts that ballot as the lease ends, instead of telling the head
+// to ask again; the accept is the notice. The head counts these accepts like any others
+// (rule 4: it holds from when it sent that ballot). docs/protocol.md gives the argument.
+//
 // Not thread-safe; owned by one LeaseNode.
 #pragma once
 
@@ -42,6 +47,8 @@ struct VoterStats {
   uint64_t reservations = 0;       // ended leases kept for a named head of the waiters
   uint64_t reserved_refusals = 0;  // acquires refused because of such a reservation
   uint64_t heads_skipped = 0;      // named heads that did not come within the window
+  uint64_t release_grants = 0;     // accepts of a head's parked ballot as a lease ended
+  uint64_t outbid_notices = 0;     // parked ballots refused again: a higher one was accepted
 };
 
 class Voter {
@@ -80,6 +87,11 @@ class Voter {
     Ballot ticket;
     NodeId node;
     int64_t duration_us;  // what it asks for: how long the head may hold it
+    // Its last refused acquire, which may be accepted when the lease ends (0: none, such as
+    // a failed attempt's owner kept in line by its release).
+    Ballot parked;
+    Owner owner;
+    int64_t parked_at_us;  // when that acquire arrived
     bool Before(Ballot other_ticket, NodeId other_node) const {
       return ticket != other_ticket ? ticket < other_ticket : node < other_node;
     }
@@ -114,6 +126,12 @@ class Voter {
   // `retrying`: a node whose failed attempt just released here; it is not told.
   void NameHead(absl::btree_map<std::string, Entry>::iterator it, Now now, Outbox& out,
                 NodeId retrying = 0);
+  // Accepts the head's parked ballot if rule 3 allows it and it is recent. True if it did.
+  bool GrantAtRelease(absl::btree_map<std::string, Entry>::iterator it, const Waiter& head,
+                      Now now, Outbox& out);
+  // Rule 3's accept: records (ballot, owner, until = now + duration) and answers `to`.
+  void Accept(absl::btree_map<std::string, Entry>::iterator it, NodeId to, Ballot ballot,
+              const Owner& owner, Ballot ticket, int64_t duration_us, Now now, Outbox& out);
   void ClearReservation(const std::string& resource, Entry& e);
   void AddWaiter(Entry& e, const Waiter& w);
   static void RemoveWaiter(Entry& e, NodeId node);
