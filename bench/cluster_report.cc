@@ -99,6 +99,8 @@ void PrintN0Metrics(const Report& r) {
   row("bytes sent", [](const Phase& p) { return p.counters.bytes_sent; });
   row("attempts", [](const Phase& p) { return p.counters.attempts; });
   row("attempts failed", [](const Phase& p) { return p.counters.attempts_failed; });
+  row("  of which queued (held)", [](const Phase& p) { return p.counters.attempts_queued; });
+  row("grants at release", [](const Phase& p) { return p.counters.grants_at_release; });
   row("acquires succeeded", [](const Phase& p) { return p.counters.acquires_succeeded; });
   row("acquires failed", [](const Phase& p) { return p.counters.acquires_failed; });
   row("acquires timed out", [](const Phase& p) { return p.counters.acquires_timed_out; });
@@ -142,6 +144,7 @@ std::string Json(const Phase& p) {
       ", \"messages_received\": ", c.messages_received,
       ", \"messages_per_datagram\": ", c.MessagesPerDatagram(), ", \"bytes_sent\": ", c.bytes_sent,
       ", \"attempts\": ", c.attempts, ", \"attempts_failed\": ", c.attempts_failed,
+      ", \"attempts_queued\": ", c.attempts_queued, ", \"grants_at_release\": ", c.grants_at_release,
       ", \"acquires_succeeded\": ", c.acquires_succeeded,
       ", \"acquires_failed\": ", c.acquires_failed,
       ", \"acquires_timed_out\": ", c.acquires_timed_out, ", \"releases\": ", c.releases,
@@ -193,6 +196,8 @@ Counters Counters::Of(const Metrics& m) {
           m.bytes_sent,
           m.attempts,
           m.attempts_failed,
+          m.attempts_queued,
+          m.grants_at_release,
           m.acquires_succeeded,
           m.acquires_failed,
           m.acquires_timed_out,
@@ -217,6 +222,8 @@ Counters Counters::Delta(const Metrics& before, const Metrics& after) {
   d.bytes_sent -= b.bytes_sent;
   d.attempts -= b.attempts;
   d.attempts_failed -= b.attempts_failed;
+  d.attempts_queued -= b.attempts_queued;
+  d.grants_at_release -= b.grants_at_release;
   d.acquires_succeeded -= b.acquires_succeeded;
   d.acquires_failed -= b.acquires_failed;
   d.acquires_timed_out -= b.acquires_timed_out;

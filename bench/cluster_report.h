@@ -32,7 +32,8 @@ Summary Summarize(std::vector<double> samples);
 // What n0 did during one phase.
 struct Counters {
   uint64_t datagrams_sent = 0, datagrams_received = 0, messages_sent = 0, messages_received = 0,
-           bytes_sent = 0, attempts = 0, attempts_failed = 0, acquires_succeeded = 0,
+           bytes_sent = 0, attempts = 0, attempts_failed = 0, attempts_queued = 0,
+           grants_at_release = 0, acquires_succeeded = 0,
            acquires_failed = 0, acquires_timed_out = 0, releases = 0, send_errors = 0, dropped = 0,
            breaker_opens = 0;
   uint64_t members_alive = 0, members_suspect = 0;  // at the end

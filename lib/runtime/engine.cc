@@ -328,6 +328,8 @@ void Engine::PublishMetrics() {
   m.acquire_latency = latency;
   m.attempts = p.attempts;
   m.attempts_failed = p.failed_attempts;
+  m.attempts_queued = p.attempts_parked;
+  m.grants_at_release = p.release_grants;
   m.renewals = p.renewals;
   m.renewals_failed = p.renewals_failed;
   m.leases_held = held_.size();

@@ -44,6 +44,12 @@ struct Metrics {
   // Protocol attempts (each request makes one or more).
   uint64_t attempts = 0;
   uint64_t attempts_failed = 0;
+  // Of attempts_failed: refused because another owner held the lease, so the request was
+  // queued at the voters until its turn (contention, not a fault).
+  uint64_t attempts_queued = 0;
+  // Leases granted at release: the voters accepted a queued request's ballot as the
+  // previous lease ended, with no further round trip.
+  uint64_t grants_at_release = 0;
   // How leases ended.
   uint64_t releases = 0;  // by hand: Release() or the guard's destruction
   uint64_t expiries = 0;  // the deadline passed (hold cap, renewal off)
