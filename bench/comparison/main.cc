@@ -218,7 +218,14 @@ int DriverMain() {
     }
   }
   PrintReport(results);
+  // Figures are never judged here, but a run that failed (not a skipped system) is an error.
   int rc = 0;
+  for (const auto& [w, by_system] : results.runs) {
+    for (const std::string& s : fleet.running) {
+      for (const Run& run : by_system.at(s)) rc = run.error.empty() ? rc : 3;
+    }
+  }
+  if (rc != 0) Say("bench_compare: some runs failed (see \"failed:\" above)");
   if (const std::string path = absl::GetFlag(FLAGS_json); !path.empty()) {
     if (WriteJson(results, path)) Say("JSON: " + path);
     else rc = 1;
