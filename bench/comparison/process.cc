@@ -52,6 +52,11 @@ extern "C" void KillChildrenAndDie(int sig) {
     const pid_t pid = slot.load();
     if (pid > 0) ::kill(pid, SIGKILL);
   }
+  // Reap them (SIGKILL cannot be ignored, so each wait is short): none is left a zombie.
+  for (auto& slot : g_children) {
+    const pid_t pid = slot.load();
+    if (pid > 0) ::waitpid(pid, nullptr, 0);
+  }
   ::signal(sig, SIG_DFL);
   ::raise(sig);
 }
