@@ -99,9 +99,10 @@ absl::StatusOr<std::unique_ptr<Clients>> MakeClients(const std::string& system,
                                                      const LockOptions& options);
 
 // What MakeServers / MakeClients dispatch to for etcd and ZooKeeper (etcd_*.cc,
-// zookeeper_*.cc). bench/comparison/CMakeLists.txt compiles every etcd_*.cc, and every
-// zookeeper_*.cc only when libzookeeper-mt is found (defining LOCKMESH_HAVE_ZOOKEEPER;
-// without it the driver reports ZooKeeper as skipped and never calls these).
+// zookeeper_*.cc, built by external_systems.cmake, which bench/comparison/CMakeLists.txt
+// includes in bench builds). The driver calls them only where that library says it has them
+// (LOCKMESH_HAVE_ETCD_CLIENT, LOCKMESH_HAVE_ZOOKEEPER); otherwise it reports the system as
+// skipped.
 std::unique_ptr<Servers> MakeEtcdServers();
 absl::StatusOr<std::unique_ptr<Clients>> MakeEtcdClients(const std::string& endpoints,
                                                          const LockOptions& options);

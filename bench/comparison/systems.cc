@@ -1,6 +1,7 @@
 // MakeServers / MakeClients: the systems by name. A system this build cannot run (its client
-// library was not installed when bench_compare was configured) still has Servers, whose
-// Start says why, so the driver reports it as skipped instead of leaving it out.
+// library was not installed when bench_compare was configured, or its recipe is not built
+// in) still has Servers, whose Start says why, so the driver reports it as skipped instead
+// of leaving it out.
 #include "absl/strings/str_cat.h"
 #include "bench/comparison/system.h"
 #include "bench/comparison/systems_internal.h"
@@ -19,6 +20,11 @@ class MissingServers : public Servers {
  private:
   const std::string why_;
 };
+
+// Why etcd and ZooKeeper are missing when their recipes are not linked in (CMakeLists.txt).
+[[maybe_unused]] constexpr const char* kNoExternal =
+    "its recipe is not in this build (it comes with -DLOCKMESH_BUILD_BENCH=ON and "
+    "bench/comparison/external_systems.cmake)";
 
 [[maybe_unused]] std::string NotBuilt(const char* package) {
   return absl::StrCat(package, " was not installed when bench_compare was built");
@@ -40,11 +46,17 @@ std::unique_ptr<Servers> MakeServers(const std::string& system) {
     return MakeMissingServers(NotBuilt("libhiredis-dev"));
   }
 #endif
+#if LOCKMESH_HAVE_ETCD_CLIENT
   if (system == "etcd") return MakeEtcdServers();
+#else
+  if (system == "etcd") return MakeMissingServers(kNoExternal);
+#endif
 #if LOCKMESH_HAVE_ZOOKEEPER
   if (system == "zookeeper") return MakeZooKeeperServers();
-#else
+#elif LOCKMESH_HAVE_ETCD_CLIENT
   if (system == "zookeeper") return MakeMissingServers(NotBuilt("libzookeeper-mt-dev"));
+#else
+  if (system == "zookeeper") return MakeMissingServers(kNoExternal);
 #endif
   return nullptr;
 }
@@ -57,7 +69,9 @@ absl::StatusOr<std::unique_ptr<Clients>> MakeClients(const std::string& system,
   if (system == "redis") return MakeRedisClients(endpoints, options);
   if (system == "redlock") return MakeRedlockClients(endpoints, options);
 #endif
+#if LOCKMESH_HAVE_ETCD_CLIENT
   if (system == "etcd") return MakeEtcdClients(endpoints, options);
+#endif
 #if LOCKMESH_HAVE_ZOOKEEPER
   if (system == "zookeeper") return MakeZooKeeperClients(endpoints, options);
 #endif
