@@ -122,6 +122,8 @@ void PrintReport(const Results& r) {
               r.quick ? "--quick smoke run" : "full run", r.rounds, r.seconds, r.ttl_ms,
               absl::StrJoin(r.systems, ", ").c_str());
   for (const auto& [s, why] : r.skipped) std::printf("skipped %s: %s\n", s.c_str(), why.c_str());
+  std::printf("lm p50/x: lockmesh's p50 over this system's (below 1: lockmesh is faster); "
+              "lm rate/x: lockmesh's rate over this system's (above 1: lockmesh does more)\n");
   const Distribution udp = Distribution::Of(r.udp_samples);
   std::printf("floor: plain UDP round trip on 127.0.0.1, 100 B: p50 %.1f us, p99 %.1f us, "
               "p999 %.1f us (%zu samples)\n",
