@@ -32,8 +32,8 @@ namespace lockmesh::bench::comparison {
 // Kills every registered child on SIGINT, SIGTERM and SIGHUP, then dies of the same signal.
 void InstallStopHandler();
 
-// Where a program is: `name` itself if it contains a '/', else the first match on PATH (and
-// /usr/sbin, /usr/share/... are not searched). nullopt if not found or not executable.
+// Where a program is: `name` itself if it contains a '/', else the first executable file of
+// that name in a PATH directory (only PATH is searched). nullopt if there is none.
 std::optional<std::string> FindProgram(const std::string& name);
 
 // Resident memory of `pid` (VmRSS in /proc/PID/status), bytes; -1 if unreadable.
