@@ -149,7 +149,9 @@ std::vector<std::unique_ptr<Child>> SpawnNonVoters(const CrossProcessSetup& s, s
 
 }  // namespace
 
-Summary UdpRoundTrips(int round_trips) {
+Summary UdpRoundTrips(int round_trips) { return Summarize(UdpRoundTripSamples(round_trips)); }
+
+std::vector<double> UdpRoundTripSamples(int round_trips) {
   namespace ip = boost::asio::ip;
   boost::asio::io_context io;
   const ip::udp::endpoint any(ip::make_address("127.0.0.1"), 0);
@@ -177,7 +179,7 @@ Summary UdpRoundTrips(int round_trips) {
   }
   ping.send_to(boost::asio::buffer(payload.data(), 0), echo_at);
   echoer.join();
-  return Summarize(std::move(samples));
+  return samples;
 }
 
 Phase Uncontended(Node& node, int iterations) {

@@ -28,6 +28,8 @@ namespace lockmesh::bench {
 // The floor: `round_trips` ping-pongs of 100-byte datagrams between two sockets on
 // 127.0.0.1 (the echo on another thread), after a warm-up.
 Summary UdpRoundTrips(int round_trips);
+// The same round trips as raw samples (µs), for callers with statistics of their own.
+std::vector<double> UdpRoundTripSamples(int round_trips);
 
 // Sequential Acquire + Release on distinct resources, after a warm-up; Acquire is timed.
 Phase Uncontended(Node& node, int iterations);
