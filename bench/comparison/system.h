@@ -56,6 +56,14 @@ class Locker {
   virtual absl::Status Acquire(const std::string& resource, std::chrono::milliseconds wait) = 0;
   // Releases the lock Acquire took. REQUIRES: the last Acquire succeeded.
   virtual absl::Status Release() = 0;
+  // For the workload "many held" only: one try (no waiting) to take `resource` and keep it,
+  // beside every other lock this Locker took with Hold, for at least `ttl` (the recipe's own
+  // keep-alive may keep it longer), until the Locker is destroyed. Each resource is held
+  // once, so a refusal is an error. Unimplemented by default: the driver then reports the
+  // workload as not run for that system.
+  virtual absl::Status Hold(const std::string& resource, std::chrono::milliseconds ttl) {
+    return absl::UnimplementedError("this recipe does not implement Hold");
+  }
 };
 
 // The clients of one process for one system (a node, connections, sessions).
@@ -89,5 +97,16 @@ std::unique_ptr<Servers> MakeServers(const std::string& system);
 absl::StatusOr<std::unique_ptr<Clients>> MakeClients(const std::string& system,
                                                      const std::string& endpoints,
                                                      const LockOptions& options);
+
+// What MakeServers / MakeClients dispatch to for etcd and ZooKeeper (etcd_*.cc,
+// zookeeper_*.cc). bench/comparison/CMakeLists.txt compiles every etcd_*.cc, and every
+// zookeeper_*.cc only when libzookeeper-mt is found (defining LOCKMESH_HAVE_ZOOKEEPER;
+// without it the driver reports ZooKeeper as skipped and never calls these).
+std::unique_ptr<Servers> MakeEtcdServers();
+absl::StatusOr<std::unique_ptr<Clients>> MakeEtcdClients(const std::string& endpoints,
+                                                         const LockOptions& options);
+std::unique_ptr<Servers> MakeZooKeeperServers();
+absl::StatusOr<std::unique_ptr<Clients>> MakeZooKeeperClients(const std::string& endpoints,
+                                                              const LockOptions& options);
 
 }  // namespace lockmesh::bench::comparison
