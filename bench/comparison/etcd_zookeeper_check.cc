@@ -7,15 +7,23 @@
 //   2. a waiter gives up with DeadlineExceeded while another holds, and gets the lock once
 //      it is released;
 //   3. Hold keeps a lock that a second Locker can neither Hold nor Acquire;
-//   4. after Stop, every server PID is gone.
+//   4. holder killed: a child process (this program, --hold_for_kill) takes a lock and is
+//      SIGKILLed; a waiter here must get the lock after the dead holder's lease / session
+//      runs out: not before half the TTL (nobody steals a live lease), not after TTL + 3 s;
+//   5. after Stop, every server PID is gone.
 // Acquire rate and latency are printed for information, never checked.
 //
 // Exit status: 0 if every system that could start passed, 1 if any check failed, 77 (ctest
 // SKIP_RETURN_CODE) if no system could start because its package is missing.
 //
 //   bench_compare_external_check --systems=etcd,zookeeper --threads=8 --iterations=100
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -35,6 +43,12 @@ ABSL_FLAG(std::string, systems, "etcd,zookeeper", "systems to check, comma-separ
 ABSL_FLAG(int, threads, 8, "callers contending on one resource");
 ABSL_FLAG(int, iterations, 50, "lock cycles per caller");
 ABSL_FLAG(int, ttl_ms, 4000, "LockOptions.ttl: etcd session lease, ZooKeeper session timeout");
+ABSL_FLAG(std::string, hold_for_kill, "",
+          "internal (the holder-killed check's child): system whose lock to take, print HELD, "
+          "then wait to be killed");
+ABSL_FLAG(std::string, endpoints, "", "internal: the servers for --hold_for_kill");
+
+extern char** environ;
 
 namespace lockmesh::bench::comparison {
 namespace {
@@ -146,6 +160,99 @@ void CheckDeadlineAndHold(Clients& clients, Failures& failures) {
                  "B cannot acquire check/held/2");
 }
 
+constexpr char kKilledResource[] = "check/killed";
+// How much later than the TTL the waiter may get a dead holder's lock: the servers check
+// expiry on a tick (etcd every 500 ms, ZooKeeper every tickTime) and the handoff itself.
+constexpr std::chrono::seconds kExpirySlack{3};
+
+absl::StatusOr<std::unique_ptr<Clients>> MakeClients(const std::string& name,
+                                                     const std::string& endpoints) {
+  LockOptions options;
+  options.ttl = std::chrono::milliseconds(absl::GetFlag(FLAGS_ttl_ms));
+  return name == "etcd" ? MakeEtcdClients(endpoints, options)
+                        : MakeZookeeperClients(endpoints, options);
+}
+
+// The child of CheckHolderKilled: takes the lock, says so, and waits to be killed.
+int HoldForKill(const std::string& name) {
+  absl::StatusOr<std::unique_ptr<Clients>> clients =
+      MakeClients(name, absl::GetFlag(FLAGS_endpoints));
+  absl::StatusOr<std::unique_ptr<Locker>> locker =
+      clients.ok() ? (*clients)->NewLocker() : clients.status();
+  absl::Status held =
+      locker.ok() ? (*locker)->Acquire(kKilledResource, kAcquireBound) : locker.status();
+  if (!held.ok()) {
+    std::printf("ERROR %s\n", held.ToString().c_str());
+    return 1;
+  }
+  std::printf("HELD\n");
+  std::fflush(stdout);
+  while (true) ::pause();  // until the SIGKILL; the keep-alive goes on meanwhile
+}
+
+// Starts this program as a holder of kKilledResource, reads its first line (bounded).
+// The pid, or -1 with `line` saying why.
+pid_t SpawnHolder(const std::string& name, const std::string& endpoints, std::string& line) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return -1;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+  std::vector<std::string> args = {"/proc/self/exe", absl::StrCat("--hold_for_kill=", name),
+                                   absl::StrCat("--endpoints=", endpoints),
+                                   absl::StrCat("--ttl_ms=", absl::GetFlag(FLAGS_ttl_ms))};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int err = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(fds[1]);
+  if (err != 0) {
+    ::close(fds[0]);
+    return -1;
+  }
+  const Clock::time_point until = Clock::now() + kAcquireBound;
+  while (line.find('\n') == std::string::npos) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
+    pollfd p{fds[0], POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    char buf[256];
+    const ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n <= 0) break;
+    line.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fds[0]);
+  if (const std::size_t eol = line.find('\n'); eol != std::string::npos) line.resize(eol);
+  return pid;
+}
+
+void CheckHolderKilled(const std::string& name, const std::string& endpoints, Clients& clients,
+                       Failures& failures) {
+  absl::StatusOr<std::unique_ptr<Locker>> waiter = clients.NewLocker();
+  if (!waiter.ok()) {
+    failures.Check(false, "NewLocker for the holder-killed check");
+    return;
+  }
+  std::string line;
+  const pid_t holder = SpawnHolder(name, endpoints, line);
+  const bool held = line.rfind("HELD", 0) == 0;
+  failures.Check(held, absl::StrCat("a child process holds ", kKilledResource, ": ", line));
+  if (holder > 0) {
+    ::kill(holder, SIGKILL);
+    ::waitpid(holder, nullptr, 0);
+  }
+  if (!held) return;
+  const Clock::time_point killed = Clock::now();
+  const std::chrono::milliseconds ttl(absl::GetFlag(FLAGS_ttl_ms));
+  absl::Status got = (*waiter)->Acquire(kKilledResource, ttl + kAcquireBound);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed);
+  failures.Check(got.ok() && took >= ttl / 2 && took <= ttl + kExpirySlack,
+                 absl::StrCat("the holder SIGKILLed, a waiter gets the lock after ", took.count(),
+                              " ms (TTL ", ttl.count(), " ms): ", got.ToString()));
+  if (got.ok()) (void)(*waiter)->Release();
+}
+
 // Returns false if the system was skipped (its package is missing).
 bool CheckSystem(const std::string& name, const std::string& workdir, Failures& failures) {
   std::unique_ptr<Servers> servers = name == "etcd" ? MakeEtcdServers() : MakeZookeeperServers();
@@ -161,20 +268,20 @@ bool CheckSystem(const std::string& name, const std::string& workdir, Failures& 
   std::printf("  info: servers serve after %.1f s at %s\n",
               std::chrono::duration<double>(Clock::now() - t0).count(),
               servers->Endpoints().c_str());
-  LockOptions options;
-  options.ttl = std::chrono::milliseconds(absl::GetFlag(FLAGS_ttl_ms));
   {
-    absl::StatusOr<std::unique_ptr<Clients>> clients =
-        name == "etcd" ? MakeEtcdClients(servers->Endpoints(), options)
-                       : MakeZookeeperClients(servers->Endpoints(), options);
+    absl::StatusOr<std::unique_ptr<Clients>> clients = MakeClients(name, servers->Endpoints());
     failures.Check(clients.ok(), absl::StrCat("clients: ", clients.status().ToString()));
     if (clients.ok()) {
       CheckMutualExclusion(**clients, failures);
       CheckDeadlineAndHold(**clients, failures);
+      CheckHolderKilled(name, servers->Endpoints(), **clients, failures);
     }
   }
   const std::vector<pid_t> pids = servers->Pids();
+  const Clock::time_point stopping = Clock::now();
   servers->Stop();
+  std::printf("  info: servers stopped in %.1f s\n",
+              std::chrono::duration<double>(Clock::now() - stopping).count());
   bool gone = true;
   for (pid_t pid : pids) gone = gone && ::kill(pid, 0) != 0 && errno == ESRCH;
   failures.Check(gone, absl::StrCat("all ", pids.size(), " server PIDs gone after Stop"));
@@ -187,6 +294,9 @@ bool CheckSystem(const std::string& name, const std::string& workdir, Failures& 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   using namespace lockmesh::bench::comparison;
+  if (!absl::GetFlag(FLAGS_hold_for_kill).empty()) {
+    return HoldForKill(absl::GetFlag(FLAGS_hold_for_kill));
+  }
   std::string root = "/tmp/lockmesh-external-check-XXXXXX";
   if (::mkdtemp(root.data()) == nullptr) {
     std::perror("mkdtemp");

@@ -199,14 +199,18 @@ class ZookeeperLocker final : public Locker {
     return ours;
   }
 
+  // Creates `dir` (persistent), its missing ancestors first; "node exists" is fine. Tries
+  // the deepest first, so a new resource under an existing parent costs one create.
   absl::Status CreateParents(const std::string& dir) {
-    std::string path;
-    for (absl::string_view part : absl::StrSplit(dir, '/', absl::SkipEmpty())) {
-      absl::StrAppend(&path, "/", part);
-      const int rc = zoo_create(zh_, path.c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE,
-                                ZOO_PERSISTENT, nullptr, 0);
-      if (rc != ZOK && rc != ZNODEEXISTS) return ZkError(absl::StrCat("create ", path), rc);
+    int rc =
+        zoo_create(zh_, dir.c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, nullptr, 0);
+    const std::size_t slash = dir.rfind('/');
+    if (rc == ZNONODE && slash != std::string::npos && slash > 0) {
+      if (absl::Status s = CreateParents(dir.substr(0, slash)); !s.ok()) return s;
+      rc = zoo_create(zh_, dir.c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, nullptr,
+                      0);
     }
+    if (rc != ZOK && rc != ZNODEEXISTS) return ZkError(absl::StrCat("create ", dir), rc);
     return absl::OkStatus();
   }
 
