@@ -5,7 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -26,8 +26,6 @@
 #include "absl/strings/str_cat.h"
 #include "bench/comparison/etcd_zookeeper_process.h"
 
-extern char** environ;
-
 namespace lockmesh::bench::comparison {
 
 namespace asio = boost::asio;
@@ -36,21 +34,42 @@ using Clock = std::chrono::steady_clock;
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Spawn(std::vector<std::string> args,
                                                                     const std::string& log_path) {
   const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log < 0) {
-    return absl::InternalError(absl::StrCat("cannot open ", log_path, ": ", std::strerror(errno)));
+  const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int exec_error[2] = {-1, -1};  // the child writes errno here if execv fails
+  if (log < 0 || null < 0 || ::pipe2(exec_error, O_CLOEXEC) != 0) {
+    const int err = errno;
+    for (int fd : {log, null, exec_error[0], exec_error[1]}) {
+      if (fd >= 0) ::close(fd);
+    }
+    return absl::InternalError(absl::StrCat("cannot open ", log_path, ": ", std::strerror(err)));
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, log, 1);
-  posix_spawn_file_actions_adddup2(&actions, log, 2);
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int err = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
+  const pid_t parent = ::getpid();
+  // fork, not posix_spawn: the child must ask for PR_SET_PDEATHSIG before it execs, so a
+  // driver that dies without running its destructors (a crash, SIGKILL) takes its servers
+  // with it. Between fork and exec only async-signal-safe calls.
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before the prctl
+    ::dup2(null, 0);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    ::execv(argv[0], argv.data());
+    const int err = errno;
+    (void)!::write(exec_error[1], &err, sizeof err);
+    ::_exit(127);
+  }
   ::close(log);
+  ::close(null);
+  ::close(exec_error[1]);
+  int err = pid < 0 ? errno : 0;
+  if (pid > 0 && ::read(exec_error[0], &err, sizeof err) > 0) {  // 0 bytes: execv succeeded
+    ::waitpid(pid, nullptr, 0);
+  }
+  ::close(exec_error[0]);
   if (err != 0) {
     return absl::InternalError(absl::StrCat("cannot start ", args[0], ": ", std::strerror(err)));
   }

@@ -10,6 +10,10 @@
 //   ...
 //   StopAll(processes);  // SIGTERM to all, then SIGKILL to those still running after a bound
 //
+// A server also dies (SIGKILL, PR_SET_PDEATHSIG) when the thread that started it exits, so
+// that a driver killed or crashed without running destructors leaves no servers behind:
+// start servers from a thread that lives as long as they should (the driver's main thread).
+//
 // Not thread-safe: a ServerProcess belongs to the Servers that started it.
 #pragma once
 
@@ -34,7 +38,8 @@ inline constexpr std::chrono::seconds kServerExitBound{10};
 class ServerProcess {
  public:
   // Starts args[0] (an absolute path) with `args`, stdin from /dev/null and stdout and stderr
-  // appended to `log_path`. An error if the log could not be opened or the spawn failed.
+  // appended to `log_path`. An error if the log could not be opened or args[0] could not be
+  // executed.
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Spawn(std::vector<std::string> args,
                                                               const std::string& log_path);
   ~ServerProcess();
