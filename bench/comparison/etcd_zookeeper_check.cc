@@ -194,7 +194,7 @@ absl::StatusOr<std::unique_ptr<Clients>> MakeClients(const std::string& name,
   LockOptions options;
   options.ttl = std::chrono::milliseconds(absl::GetFlag(FLAGS_ttl_ms));
   return name == "etcd" ? MakeEtcdClients(endpoints, options)
-                        : MakeZookeeperClients(endpoints, options);
+                        : MakeZooKeeperClients(endpoints, options);
 }
 
 // The child of CheckHolderKilled: takes the lock, says so, and waits to be killed.
@@ -279,7 +279,7 @@ void CheckHolderKilled(const std::string& name, const std::string& endpoints, Cl
 
 // Returns false if the system was skipped (its package is missing).
 bool CheckSystem(const std::string& name, const std::string& workdir, Failures& failures) {
-  std::unique_ptr<Servers> servers = name == "etcd" ? MakeEtcdServers() : MakeZookeeperServers();
+  std::unique_ptr<Servers> servers = name == "etcd" ? MakeEtcdServers() : MakeZooKeeperServers();
   std::printf("%s:\n", name.c_str());
   const Clock::time_point t0 = Clock::now();
   absl::Status started = servers->Start(workdir);

@@ -9,7 +9,7 @@
 #
 # etcd needs no client library (the recipe speaks its gRPC gateway with Boost.Beast).
 # ZooKeeper's needs libzookeeper-mt (package libzookeeper-mt-dev); without it the library
-# still builds, MakeZookeeperClients answers FailedPrecondition, and users see
+# still builds, MakeZooKeeperClients answers FailedPrecondition, and users see
 # LOCKMESH_HAVE_ZOOKEEPER=0. Both LOCKMESH_HAVE_ETCD_CLIENT and LOCKMESH_HAVE_ZOOKEEPER are
 # public compile definitions (1 or 0).
 set(_lockmesh_external_dir ${CMAKE_CURRENT_LIST_DIR})

@@ -302,7 +302,7 @@ class ZookeeperClients final : public Clients {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Clients>> MakeZookeeperClients(const std::string& endpoints,
+absl::StatusOr<std::unique_ptr<Clients>> MakeZooKeeperClients(const std::string& endpoints,
                                                               const LockOptions& options) {
   if (endpoints.empty()) return absl::InvalidArgumentError("no ZooKeeper endpoints");
   zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);  // the client logs every connect at INFO
@@ -315,7 +315,7 @@ absl::StatusOr<std::unique_ptr<Clients>> MakeZookeeperClients(const std::string&
 
 namespace lockmesh::bench::comparison {
 
-absl::StatusOr<std::unique_ptr<Clients>> MakeZookeeperClients(const std::string&,
+absl::StatusOr<std::unique_ptr<Clients>> MakeZooKeeperClients(const std::string&,
                                                               const LockOptions&) {
   return absl::FailedPreconditionError(
       "built without the ZooKeeper C client (package libzookeeper-mt-dev)");
@@ -324,12 +324,3 @@ absl::StatusOr<std::unique_ptr<Clients>> MakeZookeeperClients(const std::string&
 }  // namespace lockmesh::bench::comparison
 
 #endif  // LOCKMESH_HAVE_ZOOKEEPER
-
-namespace lockmesh::bench::comparison {
-
-absl::StatusOr<std::unique_ptr<Clients>> MakeZooKeeperClients(const std::string& endpoints,
-                                                              const LockOptions& options) {
-  return MakeZookeeperClients(endpoints, options);
-}
-
-}  // namespace lockmesh::bench::comparison

@@ -129,7 +129,6 @@ class ZookeeperServers final : public Servers {
 
 }  // namespace
 
-std::unique_ptr<Servers> MakeZookeeperServers() { return std::make_unique<ZookeeperServers>(); }
-std::unique_ptr<Servers> MakeZooKeeperServers() { return MakeZookeeperServers(); }
+std::unique_ptr<Servers> MakeZooKeeperServers() { return std::make_unique<ZookeeperServers>(); }
 
 }  // namespace lockmesh::bench::comparison

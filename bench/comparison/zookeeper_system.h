@@ -4,10 +4,10 @@
 // 3.8 (package zookeeperd) started by this process, and callers that lock with ZooKeeper's
 // lock recipe through the C client libzookeeper-mt (package libzookeeper-mt-dev).
 //
-//   std::unique_ptr<Servers> servers = MakeZookeeperServers();
+//   std::unique_ptr<Servers> servers = MakeZooKeeperServers();
 //   if (absl::Status s = servers->Start(workdir); !s.ok()) { skipped: s.message() }
 //   absl::StatusOr<std::unique_ptr<Clients>> clients =
-//       MakeZookeeperClients(servers->Endpoints(), LockOptions{});
+//       MakeZooKeeperClients(servers->Endpoints(), LockOptions{});
 //   std::unique_ptr<Locker> locker = *(*clients)->NewLocker();
 //
 // Servers: each node runs `java -Xmx256m -cp /etc/zookeeper/conf:/usr/share/java/zookeeper.jar
@@ -22,7 +22,7 @@
 // Clients: each Locker is one ZooKeeper session (zhandle) with session timeout
 // LockOptions.ttl; NewLocker returns once it is connected. Locks live under
 // /locks/<resource>/. If libzookeeper-mt was missing at build time
-// (LOCKMESH_HAVE_ZOOKEEPER=0), MakeZookeeperClients answers FailedPrecondition.
+// (LOCKMESH_HAVE_ZOOKEEPER=0), MakeZooKeeperClients answers FailedPrecondition.
 #pragma once
 
 #include <memory>
@@ -33,10 +33,6 @@
 
 namespace lockmesh::bench::comparison {
 
-std::unique_ptr<Servers> MakeZookeeperServers();
-absl::StatusOr<std::unique_ptr<Clients>> MakeZookeeperClients(const std::string& endpoints,
-                                                              const LockOptions& options);
-// The same, spelled as system.h on the driver branch declares them.
 std::unique_ptr<Servers> MakeZooKeeperServers();
 absl::StatusOr<std::unique_ptr<Clients>> MakeZooKeeperClients(const std::string& endpoints,
                                                               const LockOptions& options);
