@@ -17,12 +17,8 @@
 // SKIP_RETURN_CODE) if no system could start because its package is missing.
 //
 //   bench_compare_external_check --systems=etcd,zookeeper --threads=8 --iterations=100
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,7 +31,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "bench/child_process.h"
 #include "bench/comparison/etcd_system.h"
 #include "bench/comparison/zookeeper_system.h"
 
@@ -47,8 +45,6 @@ ABSL_FLAG(std::string, hold_for_kill, "",
           "internal (the holder-killed check's child): system whose lock to take, print HELD, "
           "then wait to be killed");
 ABSL_FLAG(std::string, endpoints, "", "internal: the servers for --hold_for_kill");
-
-extern char** environ;
 
 namespace lockmesh::bench::comparison {
 namespace {
@@ -214,43 +210,6 @@ int HoldForKill(const std::string& name) {
   while (true) ::pause();  // until the SIGKILL; the keep-alive goes on meanwhile
 }
 
-// Starts this program as a holder of kKilledResource, reads its first line (bounded).
-// The pid, or -1 with `line` saying why.
-pid_t SpawnHolder(const std::string& name, const std::string& endpoints, std::string& line) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return -1;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-  std::vector<std::string> args = {"/proc/self/exe", absl::StrCat("--hold_for_kill=", name),
-                                   absl::StrCat("--endpoints=", endpoints),
-                                   absl::StrCat("--ttl_ms=", absl::GetFlag(FLAGS_ttl_ms))};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int err = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(fds[1]);
-  if (err != 0) {
-    ::close(fds[0]);
-    return -1;
-  }
-  const Clock::time_point until = Clock::now() + kAcquireBound;
-  while (line.find('\n') == std::string::npos) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
-    pollfd p{fds[0], POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
-    char buf[256];
-    const ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n <= 0) break;
-    line.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fds[0]);
-  if (const std::size_t eol = line.find('\n'); eol != std::string::npos) line.resize(eol);
-  return pid;
-}
-
 void CheckHolderKilled(const std::string& name, const std::string& endpoints, Clients& clients,
                        Failures& failures) {
   absl::StatusOr<std::unique_ptr<Locker>> waiter = clients.NewLocker();
@@ -258,14 +217,15 @@ void CheckHolderKilled(const std::string& name, const std::string& endpoints, Cl
     failures.Check(false, "NewLocker for the holder-killed check");
     return;
   }
-  std::string line;
-  const pid_t holder = SpawnHolder(name, endpoints, line);
-  const bool held = line.rfind("HELD", 0) == 0;
-  failures.Check(held, absl::StrCat("a child process holds ", kKilledResource, ": ", line));
-  if (holder > 0) {
-    ::kill(holder, SIGKILL);
-    ::waitpid(holder, nullptr, 0);
-  }
+  // This program again, as a holder of kKilledResource; destroying the Child SIGKILLs it.
+  std::unique_ptr<Child> holder = Child::Spawn(
+      {"/proc/self/exe", absl::StrCat("--hold_for_kill=", name),
+       absl::StrCat("--endpoints=", endpoints),
+       absl::StrCat("--ttl_ms=", absl::GetFlag(FLAGS_ttl_ms))});
+  const bool held = holder != nullptr && holder->WaitLine("HELD", kAcquireBound).has_value();
+  failures.Check(held, absl::StrCat("a child process holds ", kKilledResource, ": ",
+                                    holder ? absl::StrJoin(holder->Lines(), " / ") : "no spawn"));
+  holder.reset();
   if (!held) return;
   const Clock::time_point killed = Clock::now();
   const std::chrono::milliseconds ttl(absl::GetFlag(FLAGS_ttl_ms));

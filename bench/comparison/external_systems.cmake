@@ -47,7 +47,7 @@ endif()
 # packages and a JRE, and takes tens of seconds.
 add_executable(bench_compare_external_check ${_lockmesh_external_dir}/etcd_zookeeper_check.cc)
 target_link_libraries(bench_compare_external_check PRIVATE lockmesh_compare_external
-  absl::flags absl::flags_parse absl::strings)
+  lockmesh_bench_support absl::flags absl::flags_parse absl::strings)
 add_test(NAME bench_compare_external_check COMMAND bench_compare_external_check)
 set_tests_properties(bench_compare_external_check PROPERTIES
   LABELS external SKIP_RETURN_CODE 77 TIMEOUT 600)

@@ -38,6 +38,20 @@ TimedEvent ExpectGranted(Cluster& c, NodeId node, uint64_t request) {
   return events[0];
 }
 
+// v2 (voter 1) holds "r" with voter 2's accept only: its acquire to v1 (voter 0) is lost.
+// Then a millisecond passes, so that a later ballot is above v2's (HLC values of two nodes
+// may tie). Returns v2's request.
+uint64_t HoldAtV2WithoutV1(Cluster& c) {
+  const NodeId v1 = c.voter(0), v2 = c.voter(1);
+  absl::StatusOr<uint64_t> holder = c.Acquire(v2, "r", kD, 0);
+  EXPECT_TRUE(holder.ok());
+  c.Drop(ToNode(v1));
+  c.DeliverAll();
+  ExpectGranted(c, v2, *holder);
+  c.Advance(1'000);
+  return *holder;
+}
+
 TEST(LeaseNodeAcquire, AVoterNeedsOneRemoteAcceptInAThreeVoterCluster) {
   Cluster c(3);
   const NodeId a = c.voter(0), b = c.voter(1), d = c.voter(2);
@@ -319,15 +333,8 @@ TEST(LeaseNodeAcquire, TheWaitLimitEndsARequestWithDeadlineExceeded) {
 TEST(LeaseNodeAcquire, AFailedAttemptReleasesItsPartialAccepts) {
   Cluster c(3, 1);
   const NodeId v1 = c.voter(0), v2 = c.voter(1), n = c.non_voter(0);
-  // v2 holds "r" with v3's accept only: its acquire to v1 is lost.
-  absl::StatusOr<uint64_t> holder = c.Acquire(v2, "r", kD, 0);
-  c.Drop(ToNode(v1));
-  c.DeliverAll();
-  ExpectGranted(c, v2, *holder);
-
-  // n gets v1's accept and two refusals: a majority is impossible. (A millisecond
-  // later, so that n's ballot is above v2's: HLC values of two nodes may tie.)
-  c.Advance(1'000);
+  const uint64_t holder = HoldAtV2WithoutV1(c);
+  // n gets v1's accept and two refusals: a majority is impossible.
   absl::StatusOr<uint64_t> id = c.Acquire(n, "r", kD, kWait);
   const Ballot ballot = As<AcquireMsg>(c.last().messages[0]).ballot;
   c.DeliverAll(OfKind<AcquireMsg>());
@@ -346,7 +353,7 @@ TEST(LeaseNodeAcquire, AFailedAttemptReleasesItsPartialAccepts) {
   c.DeliverAll();
   Voter::LeaseView view;
   EXPECT_FALSE(c.node(v1).voter()->FindLive("r", c.now(v1), &view));
-  EXPECT_TRUE(c.IsHolding(v2, *holder));
+  EXPECT_TRUE(c.IsHolding(v2, holder));
   // v1 confirmed: nothing is sent again.
   c.Advance(c.config(n).retransmit_us);
   c.Tick(n);
@@ -361,13 +368,8 @@ TEST(LeaseNodeAcquire, AFailedAttemptReleasesItsPartialAccepts) {
 // nothing goes to v1 until the request moves on.
 TEST(LeaseNodeAcquire, AFailedAttemptsReleaseIsResentUntilConfirmed) {
   Cluster c(3, 1);
-  const NodeId v1 = c.voter(0), v2 = c.voter(1), n = c.non_voter(0);
-  absl::StatusOr<uint64_t> holder = c.Acquire(v2, "r", kD, 0);
-  c.Drop(ToNode(v1));
-  c.DeliverAll();
-  ExpectGranted(c, v2, *holder);
-
-  c.Advance(1'000);
+  const NodeId v1 = c.voter(0), n = c.non_voter(0);
+  HoldAtV2WithoutV1(c);
   absl::StatusOr<uint64_t> id = c.Acquire(n, "r", kD, kWait);
   c.DeliverAll(OfKind<AcquireMsg>());
   ASSERT_TRUE(c.Take([&](const Envelope& e) { return e.from == v1 && e.to == n; }).has_value());

@@ -297,8 +297,7 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
       // granted at release): park a higher one unless a majority could still accept ours.
       r->outbid |= 1u << index;
       r->outbid_by = std::max(r->outbid_by, msg.highest_ballot);
-      const uint32_t could = AllVoters() & ~r->parked_released & ~r->outbid;
-      if (Count(could) < config_.Majority()) {
+      if (!ParkedBallotCanWin(*r)) {
         ++stats_.reparks;
         r->parked_again = true;
         return StartAttempt(*r, now, out);
@@ -366,6 +365,10 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
     if ((r->accepted | r->refused) != AllVoters()) ++stats_.attempts_ended_early;
     FailAttempt(*r, now, out);
   }
+}
+
+bool Proposer::ParkedBallotCanWin(const Request& r) const {
+  return Count(AllVoters() & ~r.parked_released & ~r.outbid) >= config_.Majority();
 }
 
 void Proposer::OnParkedAccept(Request& r, int voter_index, Now now, Outbox& out) {
@@ -447,8 +450,7 @@ void Proposer::FailAttempt(Request& r, Now now, Outbox& out) {
     ++stats_.attempts_parked;
     // Outbid (a later ballot holds it now): no majority could ever accept this one at release,
     // so ask again, once, with a ballot above what the refusals showed (the HLC saw it).
-    const uint32_t could = AllVoters() & ~r.parked_released & ~r.outbid;
-    if (Count(could) < config_.Majority() && !r.reparked) {
+    if (!ParkedBallotCanWin(r) && !r.reparked) {
       r.reparked = true;
       r.parked_again = true;
       ++stats_.reparks;

@@ -183,6 +183,9 @@ class Proposer {
   // request here holds: an accept whose reply was lost. Clears it.
   void ReleaseUnknownAccept(int voter_index, const AcquireReplyMsg& msg, Now now, Outbox& out);
   void TickPendingReleases(Now now, Outbox& out);
+  // A majority may still accept the parked ballot of `r` at release: the voters neither sent
+  // a release of it nor outbid it.
+  bool ParkedBallotCanWin(const Request& r) const;
   // A voter accepted the parked ballot of `r` as a lease ended.
   void OnParkedAccept(Request& r, int voter_index, Now now, Outbox& out);
   // The parked ballot is given up (a new attempt, or the request ends): frees what voters
