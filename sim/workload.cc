@@ -33,9 +33,11 @@ void Simulation::ClientStep(Client& client) {
                             ? absl::StrCat("res-", rng_.Uniform(scenario_.resources))
                             : absl::StrCat("own-", client.id);
       core::Effects fx;
-      absl::StatusOr<uint64_t> id = node.core->Acquire(
-          client.resource, {.duration_us = scenario_.lease_us, .wait_us = scenario_.wait_us}, now,
-          fx);
+      absl::StatusOr<uint64_t> id = node.core->Acquire(client.resource,
+                                                       {.duration_us = scenario_.lease_us,
+                                                        .wait_us = scenario_.wait_us,
+                                                        .try_once = scenario_.wait_us == 0},
+                                                       now, fx);
       if (!id.ok()) {
         Say(node.Name(), " c", client.id, " cannot ask: ", id.status().ToString());
         ScheduleClient(client, scenario_.think_us);

@@ -54,7 +54,9 @@ std::optional<LeaderInfo> Election::Leader() const {
   }
   std::optional<LeaderInfo> best;
   const std::string key = TagKey();
-  for (const MemberView& m : node_.Members()) {
+  absl::StatusOr<std::vector<MemberView>> members = node_.Members();
+  if (!members.ok()) return std::nullopt;  // on the node's io thread: only its own term is known
+  for (const MemberView& m : *members) {
     if (m.state != MemberView::State::kAlive || m.name == node_.name()) continue;
     auto tag = m.tags.find(key);
     if (tag == m.tags.end()) continue;

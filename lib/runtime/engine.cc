@@ -83,6 +83,12 @@ void Engine::Log(LogLevel level, std::string_view event, std::string message) co
       .level = level, .event = event, .message = std::move(message), .node = settings_.self.name});
 }
 
+void Engine::LogFromAnyThread(LogLevel level, std::string event, std::string message) {
+  Post([this, level, event = std::move(event), message = std::move(message)]() mutable {
+    Log(level, event, std::move(message));
+  });
+}
+
 void Engine::Start() {
   Post([this] {
     if (started_) return;

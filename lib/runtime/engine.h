@@ -101,6 +101,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // True once Stop() has closed the socket; any thread.
   bool stopped() const { return stopped_flag_.load(); }
   void Log(LogLevel level, std::string_view event, std::string message) const;
+  // Log() from any thread: the record is handed to the hook on the node's executor, as
+  // log.h promises.
+  void LogFromAnyThread(LogLevel level, std::string event, std::string message);
 
  private:
   struct Pending {
@@ -110,6 +113,12 @@ class Engine : public std::enable_shared_from_this<Engine> {
     AcquireCallback done;
     int64_t started_us = 0;
     int64_t wait_deadline_us = 0;
+    // The caller asked for one attempt (wait 0). A waiting request whose wait has run out is
+    // failed by the engine, never turned into a try.
+    bool try_once = false;
+    // The engine's own id, from the call on: the core's id exists only once the request is
+    // under way, and a request the breaker holds back has none.
+    uint64_t ticket = 0;
     uint64_t cancel_registration = 0;
   };
   struct Held {
@@ -126,6 +135,14 @@ class Engine : public std::enable_shared_from_this<Engine> {
     std::function<void(const absl::Status&)> on_lost;
     // Callers of Renew waiting for the renewal on its way.
     std::vector<absl::AnyInvocable<void(absl::Status)>> renew_waiters;
+  };
+  // One AcquireAll: its resources in order, and the leases taken so far.
+  struct Multi {
+    std::vector<std::string> resources;
+    AcquireOptions options;
+    AcquireAllCallback done;
+    std::vector<Lease> leases;
+    int64_t started_us = 0;
   };
   struct Breaker {
     int failures = 0;  // requests failed for no quorum, in a row
@@ -163,7 +180,10 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void UpdateTag(const std::string& key, const std::string& value);
 
   // engine_leases.cc: requests, release, the breaker.
+  void Enqueue(Pending pending);
+  void AcquireNext(std::shared_ptr<Multi> multi);
   void StartRequest(Pending pending);
+  void CancelRequest(uint64_t ticket);
   void Begin(Pending pending, core::Now now);
   void OnLeaseEvent(core::LeaseEvent event, core::Now now);
   void Granted(const core::LeaseEvent& event, core::Now now);
@@ -205,6 +225,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   absl::btree_map<uint64_t, Pending> pending_;  // by core request id
   absl::btree_map<uint64_t, Held> held_;
   std::deque<Pending> deferred_;  // waiting for the breaker's cooldown
+  uint64_t next_ticket_ = 1;
   Breaker breaker_;
 
   bool started_ = false;

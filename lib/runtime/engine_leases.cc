@@ -48,17 +48,46 @@ void Engine::Acquire(std::string resource, AcquireOptions options, std::string p
       ++own_.acquires_failed;
       return Complete(p, absl::InvalidArgumentError("wait must be in [0, 1 day]"));
     }
+    p.try_once = p.options.wait.count() == 0;
     p.wait_deadline_us = now_us + Us(p.options.wait);
-    if (stopping_) {
-      ++own_.acquires_cancelled;
-      return Complete(p, absl::CancelledError("the node is stopping"));
-    }
-    if (p.options.cancel.cancelled()) {
-      ++own_.acquires_cancelled;
-      return Complete(p, absl::CancelledError("cancelled before it started"));
-    }
-    StartRequest(std::move(p));
+    Enqueue(std::move(p));
   });
+}
+
+void Engine::Enqueue(Pending p) {
+  if (stopping_) {
+    ++own_.acquires_cancelled;
+    return Complete(p, absl::CancelledError("the node is stopping"));
+  }
+  if (p.options.cancel.cancelled()) {
+    ++own_.acquires_cancelled;
+    return Complete(p, absl::CancelledError("cancelled before it started"));
+  }
+  // Registered before anything can hold the request back (the breaker), so that Cancel()
+  // ends it wherever it waits.
+  p.ticket = next_ticket_++;
+  std::weak_ptr<Engine> weak = weak_from_this();
+  p.cancel_registration = p.options.cancel.Register([weak, ticket = p.ticket] {
+    if (std::shared_ptr<Engine> self = weak.lock()) {
+      Engine* engine = self.get();
+      engine->Post([engine, ticket] { engine->CancelRequest(ticket); });
+    }
+  });
+  StartRequest(std::move(p));
+}
+
+void Engine::CancelRequest(uint64_t ticket) {
+  for (auto it = deferred_.begin(); it != deferred_.end(); ++it) {
+    if (it->ticket != ticket) continue;
+    Pending p = std::move(*it);
+    deferred_.erase(it);
+    ++own_.acquires_cancelled;
+    return Complete(p, absl::CancelledError("cancelled while the circuit breaker held it"));
+  }
+  for (const auto& [request, pending] : pending_) {
+    // The core ends it with Cancelled; Failed() completes it.
+    if (pending.ticket == ticket) return ReleaseNow(request, Now());
+  }
 }
 
 void Engine::StartRequest(Pending p) {
@@ -69,8 +98,14 @@ void Engine::StartRequest(Pending p) {
       breaker_.probing = true;  // half-open: this request tests the cluster
       return Begin(std::move(p), now);
     }
-    // Worth holding only if the wait outlasts the cooldown.
+    // Worth holding only if the wait outlasts the cooldown; held-back requests are open
+    // requests, under the core's bound.
     if (p.wait_deadline_us > breaker_.open_until_us) {
+      if (pending_.size() + deferred_.size() >= core::kRequestsMax) {
+        ++own_.acquires_failed;
+        return Complete(p, absl::ResourceExhaustedError(absl::StrCat(
+                               "too many open lease requests (", core::kRequestsMax, ")")));
+      }
       ++own_.breaker_deferrals;
       deferred_.push_back(std::move(p));
       return;
@@ -85,27 +120,33 @@ void Engine::StartRequest(Pending p) {
 }
 
 void Engine::Begin(Pending p, core::Now now) {
+  const int64_t wait_left_us = p.wait_deadline_us - now.mono_us;
+  if (!p.try_once && wait_left_us <= 0) {
+    // The wait ran out before a first attempt: held back by the breaker, or an AcquireAll
+    // step that came too late.
+    ++own_.acquires_failed;
+    if (breaker_.open) {
+      breaker_.probing = false;
+      return Complete(p, absl::UnavailableError("the wait limit passed while the circuit "
+                                                "breaker was open (no quorum)"));
+    }
+    ++own_.acquires_timed_out;
+    return Complete(p, absl::DeadlineExceededError("the wait limit passed before the request "
+                                                   "could try"));
+  }
   core::Effects fx;
-  absl::StatusOr<uint64_t> request = lease_->Acquire(
-      p.resource,
-      core::AcquireOptions{.duration_us = Us(p.options.duration),
-                           .wait_us = std::max<int64_t>(0, p.wait_deadline_us - now.mono_us)},
-      now, fx);
+  absl::StatusOr<uint64_t> request =
+      lease_->Acquire(p.resource,
+                      core::AcquireOptions{.duration_us = Us(p.options.duration),
+                                           .wait_us = p.try_once ? 0 : wait_left_us,
+                                           .try_once = p.try_once},
+                      now, fx);
   if (!request.ok()) {
     ++own_.acquires_failed;
     breaker_.probing = false;
     return Complete(p, request.status());
   }
   const uint64_t id = *request;
-  std::weak_ptr<Engine> weak = weak_from_this();
-  p.cancel_registration = p.options.cancel.Register([weak, id] {
-    if (std::shared_ptr<Engine> self = weak.lock()) {
-      Engine* engine = self.get();
-      engine->Post([engine, id] {
-        if (engine->pending_.contains(id)) engine->ReleaseNow(id, engine->Now());
-      });
-    }
-  });
   pending_.emplace(id, std::move(p));
   Apply(fx);  // may complete the request at once (a single local voter)
 }
@@ -268,55 +309,49 @@ void Engine::AcquireAll(std::vector<std::string> resources, AcquireOptions optio
                         AcquireAllCallback done) {
   std::sort(resources.begin(), resources.end());
   resources.erase(std::unique(resources.begin(), resources.end()), resources.end());
-  if (resources.empty() || resources.size() > kAcquireAllResourcesMax) {
-    Post([done = std::move(done)]() mutable {
-      done(absl::InvalidArgumentError(
+  Post([this, resources = std::move(resources), options = std::move(options),
+        done = std::move(done)]() mutable {
+    if (resources.empty() || resources.size() > kAcquireAllResourcesMax) {
+      return done(absl::InvalidArgumentError(
           absl::StrCat("AcquireAll takes 1..", kAcquireAllResourcesMax, " resources")));
-    });
-    return;
+    }
+    if (options.wait.count() < 0 || Us(options.wait) > core::kWaitUsMax) {
+      return done(absl::InvalidArgumentError("wait must be in [0, 1 day]"));
+    }
+    auto multi = std::make_shared<Multi>();
+    multi->resources = std::move(resources);
+    multi->options = std::move(options);
+    multi->done = std::move(done);
+    multi->started_us = Now().mono_us;
+    AcquireNext(std::move(multi));
+  });
+}
+
+void Engine::AcquireNext(std::shared_ptr<Multi> multi) {
+  const std::size_t i = multi->leases.size();
+  if (i == multi->resources.size()) {
+    AcquireAllCallback done = std::move(multi->done);
+    return done(std::move(multi->leases));
   }
-  struct Multi {
-    std::vector<std::string> resources;
-    AcquireOptions options;
-    AcquireAllCallback done;
-    std::vector<Lease> leases;
-    std::chrono::steady_clock::time_point deadline;
-  };
-  auto multi = std::make_shared<Multi>();
-  multi->resources = std::move(resources);
-  multi->options = std::move(options);
-  multi->done = std::move(done);
-  multi->deadline = std::chrono::steady_clock::now() + multi->options.wait;
-  // One at a time, in sorted order, each with what is left of the overall wait.
-  auto next = std::make_shared<std::function<void()>>();
-  std::weak_ptr<std::function<void()>> weak_next = next;
-  *next = [this, multi, weak_next] {
-    const std::size_t i = multi->leases.size();
-    if (i == multi->resources.size()) {
+  // One at a time, in sorted order, each with what is left of the one wait limit (kept in
+  // µs: a remainder rounded to 0 ms must not become a try-acquire).
+  Pending p{.resource = multi->resources[i],
+            .options = multi->options,
+            .started_us = Now().mono_us,
+            .wait_deadline_us = multi->started_us + Us(multi->options.wait),
+            .try_once = multi->options.wait.count() == 0};
+  p.done = [this, multi](absl::StatusOr<Lease> lease) mutable {
+    if (!lease.ok()) {
+      multi->leases.clear();  // releases those taken
       AcquireAllCallback done = std::move(multi->done);
-      done(std::move(multi->leases));
-      return;
+      return done(lease.status());
     }
-    AcquireOptions options = multi->options;
-    if (options.wait.count() > 0) {
-      options.wait = std::max(std::chrono::milliseconds(0),
-                              std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  multi->deadline - std::chrono::steady_clock::now()));
-    }
-    std::shared_ptr<std::function<void()>> keep = weak_next.lock();
-    Acquire(multi->resources[i], std::move(options), "",
-            [multi, keep](absl::StatusOr<Lease> lease) {
-              if (!lease.ok()) {
-                multi->leases.clear();  // releases those taken
-                AcquireAllCallback done = std::move(multi->done);
-                done(lease.status());
-                return;
-              }
-              multi->leases.push_back(*std::move(lease));
-              (*keep)();
-            });
+    multi->leases.push_back(*std::move(lease));
+    // Not from inside the completion: the core may be in the middle of its effects.
+    Post([this, multi = std::move(multi)]() mutable { AcquireNext(std::move(multi)); });
   };
-  (*next)();
+  ++own_.acquires_started;
+  Enqueue(std::move(p));
 }
 
 }  // namespace lockmesh::runtime

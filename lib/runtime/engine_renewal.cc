@@ -82,8 +82,8 @@ void Engine::ReportLost(Held& h, absl::Status why, core::Now now) {
   const uint64_t request = h.state->request;
   h.state->lost.store(true);
   h.state->ended.store(true);
-  FinishRenewals(h, absl::FailedPreconditionError(
-                        absl::StrCat("the lease was lost: ", why.message())));
+  FinishRenewals(
+      h, absl::FailedPreconditionError(absl::StrCat("the lease was lost: ", why.message())));
   const bool renewal_failed = why.code() == absl::StatusCode::kUnavailable;
   if (renewal_failed) {
     ++own_.leases_lost;

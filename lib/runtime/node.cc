@@ -110,8 +110,8 @@ absl::Status RotationStep(runtime::Engine& engine, std::string_view key_text,
   if (!key.ok()) return key.status();
   absl::Status st = (engine.keyring().*step)(*key);
   if (st.ok()) {
-    engine.Log(LogLevel::kInfo, event,
-               absl::StrCat(std::string(what), " key ", crypto::FormatKeyId(key->id())));
+    engine.LogFromAnyThread(LogLevel::kInfo, std::string(event),
+                            absl::StrCat(std::string(what), " key ", crypto::FormatKeyId(key->id())));
   }
   return st;
 }
@@ -140,9 +140,13 @@ absl::Status Node::SetTags(std::map<std::string, std::string> tags) {
       [&](auto done) { engine_->SetTags(std::move(core_tags), std::move(done)); });
 }
 
-std::vector<MemberView> Node::Members() const {
-  if (engine_->InIoThread()) return {};
+absl::StatusOr<std::vector<MemberView>> Node::Members() const {
+  if (absl::Status st = NotOnIoThread(*engine_); !st.ok()) return st;
   return Wait<std::vector<MemberView>>([&](auto done) { engine_->GetMembers(std::move(done)); });
+}
+
+void Node::MembersAsync(absl::AnyInvocable<void(std::vector<MemberView>)> done) const {
+  engine_->GetMembers(std::move(done));
 }
 
 Metrics Node::GetMetrics() const { return engine_->GetMetrics(); }

@@ -76,9 +76,10 @@ void Cluster::Collect(NodeId id, Effects& fx) {
 absl::StatusOr<uint64_t> Cluster::Acquire(NodeId id, std::string resource, int64_t duration_us,
                                           int64_t wait_us) {
   Effects fx;
-  absl::StatusOr<uint64_t> request =
-      node(id).Acquire(std::move(resource),
-                       AcquireOptions{.duration_us = duration_us, .wait_us = wait_us}, now(id), fx);
+  absl::StatusOr<uint64_t> request = node(id).Acquire(
+      std::move(resource),
+      AcquireOptions{.duration_us = duration_us, .wait_us = wait_us, .try_once = wait_us == 0},
+      now(id), fx);
   Collect(id, fx);
   return request;
 }

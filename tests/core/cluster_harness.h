@@ -102,7 +102,8 @@ class Cluster {
   void AdvanceTo(int64_t mono_us);
   void SetWallOffsetMs(NodeId id, int64_t offset_ms) { member(id).wall_offset_ms = offset_ms; }
 
-  // Inputs to one node; their effects go to the network and the event log.
+  // Inputs to one node; their effects go to the network and the event log. Acquire with
+  // wait_us 0 is a try-acquire (try_once), as in the public API.
   absl::StatusOr<uint64_t> Acquire(NodeId id, std::string resource, int64_t duration_us,
                                    int64_t wait_us);
   absl::Status Renew(NodeId id, uint64_t request, int64_t duration_us = 0);

@@ -133,6 +133,15 @@ TEST(LeaseNodeRouting, InvalidArgumentsAreRefusedAndSendNothing) {
     EXPECT_TRUE(c.last().messages.empty());
     EXPECT_TRUE(c.last().events.empty());
   }
+  // A wait of zero is not a try-acquire by itself: only try_once makes one, so a driver whose
+  // remaining wait reached zero cannot turn a waiting request into a try.
+  Effects fx;
+  EXPECT_EQ(c.node(a)
+                .Acquire("r", AcquireOptions{.duration_us = kD, .wait_us = 0}, c.now(a), fx)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(fx.messages.empty());
   EXPECT_EQ(c.node(a).proposer().open_requests(), 0u);
   // The bounds themselves are fine.
   EXPECT_TRUE(

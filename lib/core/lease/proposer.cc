@@ -93,10 +93,11 @@ absl::StatusOr<uint64_t> Proposer::Acquire(std::string resource, AcquireOptions 
         absl::StrCat("lease duration must be in [", config_.lease_duration_us_min, ", ",
                      config_.lease_duration_us_max, "] us, got ", options.duration_us));
   }
-  if (options.wait_us < 0 || options.wait_us > kWaitUsMax) {
-    return absl::InvalidArgumentError(absl::StrCat("wait must be in [0, ", kWaitUsMax, "] us"));
+  if (!options.try_once && (options.wait_us <= 0 || options.wait_us > kWaitUsMax)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("wait must be in (0, ", kWaitUsMax, "] us unless try_once"));
   }
-  if (options.wait_us == 0) {
+  if (options.try_once) {
     auto q = queues_.find(resource);
     if (q != queues_.end() && !q->second.empty()) {
       // Another request of this node holds or wants it: a try-acquire must not
@@ -114,7 +115,7 @@ absl::StatusOr<uint64_t> Proposer::Acquire(std::string resource, AcquireOptions 
   r.id = id;
   r.resource = std::move(resource);
   r.duration_us = options.duration_us;
-  r.try_once = options.wait_us == 0;
+  r.try_once = options.try_once;
   r.wait_deadline_us = r.try_once ? kNever : now.mono_us + options.wait_us;
   std::deque<uint64_t>& queue = queues_[r.resource];
   queue.push_back(id);
@@ -314,8 +315,7 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
       ++stats_.stale_accepts_released;
       // A request still open keeps its place in that voter's line.
       ReleaseUntilConfirmed(msg.resource, msg.ballot, msg.owner, 1u << index, 0,
-                            config_.lease_duration_us_max, r != nullptr && !r->try_once, now,
-                            out);
+                            config_.lease_duration_us_max, r != nullptr && !r->try_once, now, out);
     } else {
       ++stats_.replies_ignored;
     }

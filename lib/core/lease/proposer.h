@@ -36,9 +36,13 @@ namespace lockmesh::core {
 
 struct AcquireOptions {
   int64_t duration_us = 0;
-  // How long the request may wait for the lease; 0 makes a try-acquire (one
-  // attempt, answered Aborted when another owner holds the lease).
+  // How long the request may wait for the lease: (0, kWaitUsMax]. Ignored with
+  // try_once.
   int64_t wait_us = 0;
+  // One attempt, answered Aborted when another owner holds the lease. Explicit, not
+  // wait_us == 0: a driver whose remaining wait rounds to zero must not turn a waiting
+  // request into a try-acquire.
+  bool try_once = false;
 };
 
 struct ProposerStats {

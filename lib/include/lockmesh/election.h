@@ -50,6 +50,8 @@ class Election {
 
   // The current leader as this node sees it: itself while it holds a valid term, otherwise the
   // live member that publishes the highest term token for this election. nullopt if none.
+  // Asks the node for its members (blocking briefly); on a thread that runs the node's
+  // io_context it cannot, and knows only this node's own term.
   std::optional<LeaderInfo> Leader() const;
 
   // Ends this node's term if it holds one: unpublishes it and releases the lease.

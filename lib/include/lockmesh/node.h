@@ -22,7 +22,8 @@
 //   kCancelled          CancelSignal::Cancel(), or the node stopped;
 //   kInvalidArgument    bad resource name (1..256 bytes) or duration;
 //   kResourceExhausted  too many requests open on this node (4096);
-//   kFailedPrecondition a blocking call on a thread that runs the node's io_context.
+//   kFailedPrecondition a blocking call (Acquire, AcquireAll, TryAcquire, Members, SetTags,
+//                       Lease::Renew) on a thread that runs the node's io_context.
 //
 // Thread safety: every method may be called from any thread. Blocking methods must not be
 // called from a thread that runs the node's io_context (they would wait on themselves and
@@ -148,9 +149,11 @@ class Node {
   // Blocking.
   absl::Status SetTags(std::map<std::string, std::string> tags);
 
-  // The members this node knows, itself included, ordered by name. Blocking; on a thread
-  // that runs the node's io_context it cannot wait and returns an empty list.
-  std::vector<MemberView> Members() const;
+  // The members this node knows, itself included, ordered by name. Blocking:
+  // FailedPrecondition on a thread that runs the node's io_context (use MembersAsync there).
+  absl::StatusOr<std::vector<MemberView>> Members() const;
+  // The callback form; `done` runs once, on the node's executor.
+  void MembersAsync(absl::AnyInvocable<void(std::vector<MemberView>)> done) const;
   // A snapshot of the counters; never blocks on the node's work, so it may be called from
   // anywhere, the node's own callbacks included.
   Metrics GetMetrics() const;
