@@ -28,6 +28,29 @@ NodeId NodeIdFromName(absl::string_view name) {
   return FnvBytes(kFnvOffset, name.data(), name.size());
 }
 
+LeaseConfig LeaseConfig::Lan() { return LeaseConfig(); }
+
+LeaseConfig LeaseConfig::Wan() {
+  LeaseConfig c;
+  c.retransmit_us = 500'000;
+  c.attempt_timeout_us = 3'000'000;
+  c.backoff_us_min = 50'000;
+  c.backoff_us_max = 5'000'000;
+  c.waiter_priority_us = 500'000;
+  return c;
+}
+
+LeaseConfig LeaseConfig::Local() {
+  LeaseConfig c;
+  c.retransmit_us = 50'000;
+  c.attempt_timeout_us = 500'000;
+  c.backoff_us_min = 5'000;
+  c.backoff_us_max = 1'000'000;
+  c.held_retry_slack_us = 20'000;
+  c.waiter_priority_us = 50'000;
+  return c;
+}
+
 int64_t LeaseConfig::HolderDurationUs(int64_t duration_us) const {
   if (unsafe.no_clock_margin) return duration_us;
   // Rounded down: the holder may only ever trust less.

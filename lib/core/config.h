@@ -71,6 +71,13 @@ struct LeaseConfig {
   UnsafeSwitches unsafe;
   bool allow_unsafe = false;
 
+  // Timing presets, beside GossipConfig's of the same names: the defaults suit a LAN; Wan()
+  // tolerates long, lossy paths; Local() suits loopback and test clusters. Only timing
+  // fields differ from a default LeaseConfig.
+  static LeaseConfig Lan();
+  static LeaseConfig Wan();
+  static LeaseConfig Local();
+
   // Returns OK, or InvalidArgument naming the first broken rule.
   absl::Status Validate() const;
 

@@ -31,7 +31,7 @@ absl::StatusOr<Lease> Election::Campaign(AcquireOptions options) {
       return absl::FailedPreconditionError("this node is the leader already");
     }
   }
-  runtime::Engine& engine = node_.engine();
+  runtime::Engine& engine = *node_.engine_;
   if (absl::Status st = runtime::NotOnIoThread(engine); !st.ok()) return st;
   options.auto_renew = true;
   absl::StatusOr<Lease> term = runtime::Wait<absl::StatusOr<Lease>>([&](auto done) {

@@ -17,30 +17,26 @@ absl::Status Invalid(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("lockmesh options: ", what));
 }
 
-// Lease retransmission and attempt timing to match the failure-detection preset.
+// Takes the preset's timing; identity and voters stay as set.
 void ApplyTiming(Timing timing, core::LeaseConfig& lease, core::GossipConfig& gossip) {
+  core::LeaseConfig preset;
   switch (timing) {
     case Timing::kLan:
+      preset = core::LeaseConfig::Lan();
       gossip = core::GossipConfig::Lan();
       break;
     case Timing::kWan:
+      preset = core::LeaseConfig::Wan();
       gossip = core::GossipConfig::Wan();
-      lease.retransmit_us = 500'000;
-      lease.attempt_timeout_us = 3'000'000;
-      lease.backoff_us_min = 50'000;
-      lease.backoff_us_max = 5'000'000;
-      lease.waiter_priority_us = 500'000;
       break;
     case Timing::kLocal:
+      preset = core::LeaseConfig::Local();
       gossip = core::GossipConfig::Local();
-      lease.retransmit_us = 50'000;
-      lease.attempt_timeout_us = 500'000;
-      lease.backoff_us_min = 5'000;
-      lease.backoff_us_max = 1'000'000;
-      lease.held_retry_slack_us = 20'000;
-      lease.waiter_priority_us = 50'000;
       break;
   }
+  preset.self = lease.self;
+  preset.voters = std::move(lease.voters);
+  lease = std::move(preset);
 }
 
 }  // namespace
@@ -139,7 +135,7 @@ absl::StatusOr<Settings> MakeSettings(NodeOptions options) {
     }
   }
 
-  // Timing.
+  // Timing: the cores' presets of the same name.
   ApplyTiming(options.timing, s.lease, s.gossip);
   if (options.clock_error_ppm < 0 || options.clock_error_ppm > core::kRhoPpmMax) {
     return Invalid(absl::StrCat("clock_error_ppm must be in [0, ", core::kRhoPpmMax, "]"));

@@ -18,6 +18,7 @@
 #include "lib/core/check.h"
 #include "lib/core/limits.h"
 #include "lib/core/messages.h"
+#include "lib/wire/capnp_status.h"
 #include "lockmesh.capnp.h"
 
 namespace lockmesh::wire {
@@ -140,16 +141,8 @@ absl::StatusOr<std::vector<std::string>> DecodeBatch(std::string_view bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "datagram is ", bytes.size(), " bytes, more than the limit of ", core::kDatagramBytesMax));
   }
-  // Cap'n Proto reports malformed input (bad pointers, truncation, limits exceeded) by
-  // throwing kj::Exception; nothing may escape to the caller.
-  try {
-    return DecodeBatchUnchecked(bytes);
-  } catch (const kj::Exception& e) {
-    return absl::DataLossError(
-        absl::StrCat("malformed Cap'n Proto batch: ", e.getDescription().cStr()));
-  } catch (const std::exception& e) {
-    return absl::DataLossError(absl::StrCat("malformed batch: ", e.what()));
-  }
+  return CatchCapnp(absl::StatusCode::kDataLoss, "malformed Cap'n Proto batch",
+                    [&] { return DecodeBatchUnchecked(bytes); });
 }
 
 }  // namespace lockmesh::wire

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "lib/core/limits.h"
+#include "lib/wire/capnp_status.h"
 #include "lockmesh.capnp.h"
 
 namespace lockmesh::wire {
@@ -589,14 +590,8 @@ absl::StatusOr<std::string> Encode(const core::Envelope& env) {
   if (absl::Status s = CheckBody(env.body); !s.ok()) return s;
   // Encoding a checked message cannot fail in Cap'n Proto short of memory exhaustion, but the
   // codec promises never to throw, so the boundary is the same as Decode's.
-  try {
-    return EncodeUnchecked(env);
-  } catch (const kj::Exception& e) {
-    return absl::InternalError(
-        absl::StrCat("Cap'n Proto failed to encode: ", e.getDescription().cStr()));
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("encode failed: ", e.what()));
-  }
+  return CatchCapnp(absl::StatusCode::kInternal, "Cap'n Proto failed to encode",
+                    [&] { return EncodeUnchecked(env); });
 }
 
 absl::StatusOr<core::Envelope> Decode(std::string_view bytes) {
@@ -605,16 +600,8 @@ absl::StatusOr<core::Envelope> Decode(std::string_view bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "datagram is ", bytes.size(), " bytes, more than the limit of ", core::kDatagramBytesMax));
   }
-  // Cap'n Proto reports malformed input (bad pointers, truncation, limits exceeded) by
-  // throwing kj::Exception; nothing may escape to the caller.
-  try {
-    return DecodeUnchecked(bytes);
-  } catch (const kj::Exception& e) {
-    return absl::DataLossError(
-        absl::StrCat("malformed Cap'n Proto message: ", e.getDescription().cStr()));
-  } catch (const std::exception& e) {
-    return absl::DataLossError(absl::StrCat("malformed message: ", e.what()));
-  }
+  return CatchCapnp(absl::StatusCode::kDataLoss, "malformed Cap'n Proto message",
+                    [&] { return DecodeUnchecked(bytes); });
 }
 
 }  // namespace lockmesh::wire

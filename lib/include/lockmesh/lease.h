@@ -31,6 +31,7 @@
 
 namespace lockmesh {
 namespace runtime {
+class Engine;
 class LeaseState;
 }  // namespace runtime
 
@@ -43,12 +44,12 @@ class CancelSignal {
   void Cancel() const;
   bool cancelled() const;
 
-  // For the runtime: runs `fn` once, on Cancel() (or now if cancelled already). Returns an id
-  // for Unregister.
+ private:
+  friend class runtime::Engine;
+  // Runs `fn` once, on Cancel() (or now if cancelled already). Returns an id for Unregister.
   uint64_t Register(std::function<void()> fn) const;
   void Unregister(uint64_t id) const;
 
- private:
   struct Shared;
   std::shared_ptr<Shared> shared_;
 };
@@ -78,7 +79,6 @@ class Lease {
  public:
   // An empty lease: no resource, token 0, not valid.
   Lease() = default;
-  explicit Lease(std::shared_ptr<runtime::LeaseState> state) : state_(std::move(state)) {}
   Lease(Lease&&) noexcept = default;
   // Releases the lease this one held before taking `other`'s.
   Lease& operator=(Lease&& other) noexcept;
@@ -122,6 +122,9 @@ class Lease {
 
  private:
   friend class Election;
+  friend class runtime::Engine;
+  explicit Lease(std::shared_ptr<runtime::LeaseState> state) : state_(std::move(state)) {}
+
   std::shared_ptr<runtime::LeaseState> state_;
 };
 

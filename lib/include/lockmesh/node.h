@@ -163,10 +163,9 @@ class Node {
   const std::string& address() const;
   executor_type get_executor() const;
 
-  // For lockmesh's own types (Election).
-  runtime::Engine& engine() const { return *engine_; }
-
  private:
+  friend class Election;
+
   Node(std::shared_ptr<runtime::Engine> engine, std::unique_ptr<boost::asio::io_context> own_io);
 
   // Wraps a completion handler as a callback that posts it to its associated executor.
