@@ -16,8 +16,10 @@ inline constexpr std::size_t kVotersMax = 9;
 // datagram (1400 bytes) with room for batching.
 inline constexpr std::size_t kResourceBytesMax = 256;
 
-// Resources a voter tracks at once (live leases plus entries with waiters).
-inline constexpr std::size_t kVoterResourcesMax = 65536;
+// Resources a voter tracks at once (live leases plus entries with waiters): at least
+// kHeldLeasesMax, so one node can hold its bound of leases. About 270 bytes each (measured by
+// bench/compare's many-held workload), so ~70 MB at the bound.
+inline constexpr std::size_t kVoterResourcesMax = 262144;
 
 // Waiters a voter remembers per resource for release notices. Waiters past the
 // bound are not remembered; they fall back to their retry timer.
@@ -28,8 +30,13 @@ inline constexpr std::size_t kWaitersPerResourceMax = 32;
 // head holds from when it sent that ballot, so an older one would leave it a short lease.
 inline constexpr int64_t kReleaseGrantAgeDivisor = 8;
 
-// Requests (queued, attempting, holding) one node keeps at once.
+// Requests not yet granted (queued, attempting, waiting) one node keeps at once.
 inline constexpr std::size_t kRequestsMax = 4096;
+
+// Leases one node holds at once, counted apart from open requests: a job scheduler may hold
+// a lease per job. Requests and held leases together stay within this bound too.
+inline constexpr std::size_t kHeldLeasesMax = 131072;
+static_assert(kHeldLeasesMax <= kVoterResourcesMax);
 
 // Releases of failed attempts' accepts one node resends until the voters confirm them. Past
 // the bound a release is sent once, unconfirmed, and an accept it misses lives until it

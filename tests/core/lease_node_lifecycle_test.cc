@@ -152,6 +152,7 @@ TEST(LeaseNodeLifecycle, TheLeaseExpiresAtItsDeadline) {
   EXPECT_EQ(expired.event.deadline_us, deadline);
   EXPECT_TRUE(c.node(a).Holdings(c.now(a)).empty());
   EXPECT_EQ(c.node(a).proposer().open_requests(), 0u);
+  EXPECT_EQ(c.node(a).proposer().held_leases(), 0u);
   EXPECT_FALSE(c.Renew(a, id).ok());
   // The voters keep the lease a little longer: the clock margin.
   EXPECT_TRUE(VoterHolds(c, b));

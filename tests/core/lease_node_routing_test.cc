@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/core/lease_node.h"
 #include "lib/core/limits.h"
@@ -107,6 +108,21 @@ TEST(LeaseNodeRouting, RepliesFromANonVoterAreIgnored) {
   EXPECT_TRUE(c.events(a).empty());
   EXPECT_FALSE(c.IsHolding(a, *id));
   EXPECT_EQ(c.node(a).proposer().stats().replies_ignored, 1u);
+}
+
+TEST(LeaseNodeRouting, HeldLeasesAreNotOpenRequestsAndHaveABoundOfTheirOwn) {
+  // A job scheduler holds a lease per job: past kRequestsMax held leases it can still ask.
+  Cluster c(3);
+  const NodeId a = c.voter(0);
+  const std::size_t held = kRequestsMax + 100;
+  for (std::size_t i = 0; i < held; ++i) {
+    absl::StatusOr<uint64_t> id = c.Acquire(a, absl::StrCat("job-", i), kD, kWait);
+    ASSERT_TRUE(id.ok()) << i << ": " << id.status();
+    c.DeliverAll();
+    ASSERT_TRUE(c.IsHolding(a, *id)) << i;
+  }
+  EXPECT_EQ(c.node(a).proposer().held_leases(), held);
+  EXPECT_EQ(c.node(a).proposer().open_requests(), 0u);
 }
 
 TEST(LeaseNodeRouting, InvalidArgumentsAreRefusedAndSendNothing) {

@@ -106,9 +106,13 @@ absl::StatusOr<uint64_t> Proposer::Acquire(std::string resource, AcquireOptions 
           "contended: '", resource, "' is held or asked for by another request on this node"));
     }
   }
-  if (requests_.size() >= kRequestsMax) {
+  if (requests_.size() - held_ >= kRequestsMax) {
     return absl::ResourceExhaustedError(
         absl::StrCat("too many open lease requests (", kRequestsMax, ")"));
+  }
+  if (requests_.size() >= kHeldLeasesMax) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("too many leases held or asked for (", kHeldLeasesMax, ")"));
   }
   const uint64_t id = next_request_++;
   Request& r = requests_[id];
@@ -409,6 +413,7 @@ void Proposer::Unpark(Request& r, bool still_waiting, Now now, Outbox& out) {
 }
 
 void Proposer::Grant(Request& r, Now now, Outbox& out) {
+  if (r.state != State::kHolding) ++held_;
   r.state = State::kHolding;
   r.deadline_us = r.t0_us + config_.HolderDurationUs(r.duration_us);
   LM_CHECK(r.deadline_us > now.mono_us);
@@ -498,6 +503,7 @@ void Proposer::Finish(uint64_t id, LeaseEvent event, Now now, Outbox& out) {
   auto it = requests_.find(id);
   LM_CHECK(it != requests_.end());
   const std::string resource = it->second.resource;
+  if (it->second.state == State::kHolding) --held_;
   requests_.erase(it);
   auto q = queues_.find(resource);
   LM_CHECK(q != queues_.end());

@@ -105,7 +105,9 @@ class Proposer {
   // Leases held at `now` (deadline not passed).
   std::vector<Holding> Holdings(Now now) const;
   bool IsHolding(uint64_t request, Now now) const;
-  std::size_t open_requests() const { return requests_.size(); }
+  // Requests not yet granted, and leases held (their deadline may have passed unreported).
+  std::size_t open_requests() const { return requests_.size() - held_; }
+  std::size_t held_leases() const { return held_; }
   const ProposerStats& stats() const { return stats_; }
 
  private:
@@ -226,6 +228,7 @@ class Proposer {
   Rng& rng_;
   uint64_t next_request_ = 1;
   absl::btree_map<uint64_t, Request> requests_;
+  std::size_t held_ = 0;  // of requests_, those in kHolding
   absl::btree_map<std::string, std::deque<uint64_t>> queues_;  // front is active
   struct PendingRelease {
     Owner owner;

@@ -21,7 +21,8 @@
 //                       quarantine, or the circuit breaker is open;
 //   kCancelled          CancelSignal::Cancel(), or the node stopped;
 //   kInvalidArgument    bad resource name (1..256 bytes) or duration;
-//   kResourceExhausted  too many requests open on this node (4096);
+//   kResourceExhausted  too many requests waiting on this node (4096), or leases held
+//                       through it (131,072);
 //   kFailedPrecondition a blocking call (Acquire, AcquireAll, TryAcquire, Members, SetTags,
 //                       Lease::Renew) on a thread that runs the node's io_context.
 //
