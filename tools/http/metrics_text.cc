@@ -14,7 +14,7 @@ struct Labelled {
   uint64_t Metrics::*field;
 };
 
-// µs as exact decimal seconds ("0.000064", "68.719476"): no rounding, so a bucket's `le` and
+// µs as exact decimal seconds ("0.000064", "67.108864"): no rounding, so a bucket's `le` and
 // the `_sum` say exactly what the node measured.
 std::string SecondsFromMicros(uint64_t us) {
   std::string out = std::to_string(us / 1'000'000);
@@ -86,6 +86,7 @@ class Writer {
       Sample(base + "_bucket", Label("le", SecondsFromMicros(Histogram::Bound(i))),
              std::to_string(cumulative));
     }
+    // Histogram::Record bumps `count` with one bucket, so +Inf == the sum of all buckets.
     Sample(base + "_bucket", Label("le", "+Inf"), std::to_string(h.count));
     Sample(base + "_sum", "", SecondsFromMicros(h.sum_us));
     Sample(base + "_count", "", std::to_string(h.count));
