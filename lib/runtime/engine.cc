@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/core/check.h"
 #include "lib/runtime/address.h"
+#include "lib/runtime/drop_log.h"
 #include "lib/wire/codec.h"
 #include "sodium.h"
 
@@ -125,8 +126,15 @@ void Engine::Receive() {
 }
 
 void Engine::OnDatagram(std::size_t bytes) {
+  const TransportCounters before = transport_.counters();
   std::vector<core::Envelope> envelopes =
       transport_.Unpack(std::string_view(recv_buffer_.data(), bytes));
+  for (const DropToLog& drop : DropsToLog(before, transport_.counters())) {
+    Log(LogLevel::kWarning, "datagram.dropped",
+        absl::StrCat("dropped a datagram from ", FormatEndpoint(recv_from_), ": ", drop.reason,
+                     " (", drop.what, "); ", drop.count,
+                     " so far (logged at the first, then every ", kDropLogEveryDatagrams, "th)"));
+  }
   const core::Now now = Now();
   for (core::Envelope& env : envelopes) {
     if (core::IsGossipMessage(env.body)) {

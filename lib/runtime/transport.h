@@ -52,6 +52,9 @@ using boost::asio::ip::udp;
 inline constexpr std::size_t kReplayWindowDatagrams = 16384;
 // Peers with queued messages at once; more are sent unbatched at once.
 inline constexpr std::size_t kBatchPeersMax = 1024;
+// Dropped datagrams of one reason get a log record at the first and then at every this-many-th
+// (lib/runtime/drop_log.h): a flood of bad datagrams costs a line per thousand.
+inline constexpr uint64_t kDropLogEveryDatagrams = 1000;
 
 struct TransportCounters {
   uint64_t datagrams_sent = 0;
