@@ -209,6 +209,7 @@ constexpr absl::string_view kScript = R"js("use strict";
       const mid = lane.y + lane.h / 2;
       text(gutter, 12, role && !compact ? mid - 1 : mid + 4, name, "lane-name");
       if (role && !compact) text(gutter, 12, mid + 12, role, "lane-role");
+      if (role && compact) text(gutter, 50, mid + 4, role, "lane-role");
     };
     label(faultsLane, "faults", "network, processes");
     D.nodes.forEach((n, i) => label(nodeLanes[i], n.name, n.voter ? "voter" : "member"));
