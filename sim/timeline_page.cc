@@ -79,7 +79,7 @@ std::string TimelinePage(const Scenario& scenario, uint64_t seed, const RunResul
   // The JSON has no '<' (JsonString), so it cannot end its element early.
   return absl::StrCat(kHead, "<script type=\"application/json\" id=\"timeline-data\">\n",
                       TimelineJson(scenario, seed, result, timeline), "</script>\n<script>\n",
-                      TimelineScript(), "</script>\n</body>\n</html>\n");
+                      kTimelineDrawScript, kTimelinePageScript, "</script>\n</body>\n</html>\n");
 }
 
 absl::Status WriteTimelinePage(const std::string& path, const Scenario& scenario, uint64_t seed,

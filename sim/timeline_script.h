@@ -11,6 +11,10 @@
 
 namespace lockmesh::sim {
 
-absl::string_view TimelineScript();
+// The script is one function in two parts, written one after the other:
+// timeline_script.cc (the data and the drawing) and timeline_script_page.cc
+// (the page around the drawing, the interaction, and the start).
+extern const absl::string_view kTimelineDrawScript;
+extern const absl::string_view kTimelinePageScript;
 
 }  // namespace lockmesh::sim
