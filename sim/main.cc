@@ -13,6 +13,7 @@
 #include "sim/scenario.h"
 #include "sim/simulation.h"
 #include "sim/swarm.h"
+#include "sim/timeline.h"
 
 namespace {
 
@@ -25,14 +26,15 @@ struct CommandUsage {
 
 constexpr CommandUsage kCommands[] = {
     {"run",
-     "  lockmesh-sim run FILE [--seed=N] [--unsafe=NAME] [--quiet] [--trace]\n"
-     "      run one scenario file; prints the account, statistics and verdict\n"},
+     "  lockmesh-sim run FILE [--seed=N] [--unsafe=NAME] [--quiet] [--trace] [--html OUT.html]\n"
+     "      run one scenario file; prints the account, statistics and verdict\n"
+     "      (--html: also write the run's timeline, one self-contained page)\n"},
     {"swarm",
      "  lockmesh-sim swarm --seeds=A:B [--unsafe=NAME] [--threads=T] [--stop-at-first]\n"
      "      draw a random scenario per seed; prints each failing seed with its replay "
      "command\n"},
     {"seed",
-     "  lockmesh-sim seed N [--unsafe=NAME] [--quiet] [--print]\n"
+     "  lockmesh-sim seed N [--unsafe=NAME] [--quiet] [--print] [--html OUT.html]\n"
      "      replay one swarm seed with the account (--print: its scenario file only)\n"},
     {"gossip-report",
      "  lockmesh-sim gossip-report [--runs=K] [--quick]\n"
@@ -62,6 +64,7 @@ struct Flags {
   bool quiet = false;
   bool print = false;
   bool trace = false;
+  std::string html;  // where to write the timeline page (empty: none)
   bool quick = false;
   int runs = 0;
   bool stop_at_first = false;
@@ -112,6 +115,10 @@ bool ParseFlags(int argc, char** argv, Flags& f, std::string& error) {
       f.quick = true;
     } else if (a == "--trace") {
       f.trace = true;
+    } else if (absl::ConsumePrefix(&v, "--html=") || a == "--html") {
+      if (a == "--html" && ++i < argc) v = argv[i];
+      if (v.empty() || v == "--html") return error = "--html takes an output file", false;
+      f.html = std::string(v);
     } else if (a == "--print") {
       f.print = true;
     } else if (a == "--stop-at-first") {
@@ -133,8 +140,16 @@ int RunOne(Scenario scenario, uint64_t seed, const Flags& f) {
   }
   Simulation sim(scenario, seed, f.quiet ? nullptr : &std::cout);
   sim.TraceMessages(f.trace);
+  TimelineRecorder timeline(scenario.Nodes());
+  if (!f.html.empty()) sim.RecordTimeline(&timeline);
   RunResult result = sim.Run();
   PrintReport(scenario, seed, result, std::cout);
+  if (!f.html.empty()) {
+    if (absl::Status s = WriteTimelinePage(f.html, scenario, seed, result, timeline); !s.ok()) {
+      std::cerr << "lockmesh-sim: " << s.message() << "\n";
+      return 2;
+    }
+  }
   if (scenario.expect_violation) {
     std::cout << (result.violations.empty() ? "expected a violation and saw none\n"
                                             : "a violation was expected: the checker caught it\n");
@@ -154,6 +169,9 @@ int main(int argc, char** argv) {
   Flags f;
   std::string error;
   if (!ParseFlags(argc, argv, f, error)) return Usage(error, command);
+  if (!f.html.empty() && command != "run" && command != "seed") {
+    return Usage("--html applies to run and seed only", command);
+  }
   if (command == "run") {
     if (f.args.size() != 1) return Usage("run takes one scenario file", command);
     absl::StatusOr<Scenario> s = LoadScenario(f.args[0]);

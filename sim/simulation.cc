@@ -8,6 +8,7 @@
 #include "lib/core/check.h"
 #include "lib/wire/codec.h"
 #include "sim/simulation_internal.h"
+#include "sim/timeline.h"
 
 namespace lockmesh::sim {
 namespace {
@@ -128,6 +129,12 @@ RunResult Simulation::Run() {
   Say(scenario_.voters, " voters, ", scenario_.members, " other members, ",
       scenario_.clients_per_node, " client(s) per node, lease ", scenario_.lease_us / 1000,
       "ms, seed ", seed_);
+  if (timeline_ != nullptr) {
+    timeline_->NetworkChanged(0, network_);
+    for (const auto& node : nodes_) {
+      if (!node->up) timeline_->NodeDown(0, node->index, "not started");
+    }
+  }
   for (auto& node : nodes_) {
     Reschedule(*node);
     StartClients(*node);
@@ -153,6 +160,7 @@ RunResult Simulation::Run() {
   }
   now_ = scenario_.run_us;
   stats_.virtual_us = now_;
+  if (timeline_ != nullptr) timeline_->Finish(now_);
   for (const auto& node : nodes_) NoteWallOffset(*node);
   RunResult result;
   result.rates_in_bound = !scenario_.ClockOutOfBound();
@@ -237,6 +245,7 @@ void Simulation::Process(Event& event) {
       // A pause cut short (faults stopped) or lengthened leaves stale resumes.
       if (!node.up || node.Paused(now_) || event.at != node.paused_until) return;
       Say(node.Name(), " resumes after its pause");
+      if (timeline_ != nullptr) timeline_->Resumed(now_, node.index);
       ReleaseHeld(node);
       return TickNode(node);
     }
@@ -362,6 +371,7 @@ void Simulation::Crash(int index) {
   Node& node = *nodes_[index];
   if (!node.up) return;
   Say(node.Name(), " crashes and loses its memory");
+  if (timeline_ != nullptr) timeline_->NodeDown(now_, index, "crashed");
   node.up = false;
   node.core.reset();
   node.gossip.reset();
@@ -392,6 +402,7 @@ void Simulation::Restart(int index) {
   if (node.up) return;
   ++node.incarnation;
   StartNode(node, core::StartMode::kRestart);
+  if (timeline_ != nullptr) timeline_->NodeUp(now_, index);
   const core::Voter* voter = node.core->voter();
   Say(node.Name(), " restarts (incarnation ", node.incarnation, ")",
       voter != nullptr && voter->InQuarantine(node.Now(now_))
@@ -406,6 +417,7 @@ void Simulation::Pause(int index, int64_t length_us) {
   if (!node.up) return;
   node.paused_until = std::max(node.paused_until, now_ + length_us);
   Say(node.Name(), " pauses for ", length_us / 1000, "ms (time runs on)");
+  if (timeline_ != nullptr) timeline_->Paused(now_, index, node.paused_until);
   Push(Event{.at = node.paused_until, .node = index, .kind = EventKind::kResume});
 }
 
@@ -415,6 +427,7 @@ void Simulation::ApplyAction(const Action& action) {
   const int n = scenario_.Nodes();
   Say("fault: ", ActionText(action),
       action.target.node == Target::kHolder ? absl::StrCat(" (n", target, ")") : "");
+  if (timeline_ != nullptr) timeline_->FaultApplied(now_, action, target);
   switch (action.kind) {
     case Kind::kPartitionHalves: {
       std::vector<int> order(n);
@@ -522,12 +535,17 @@ void Simulation::ApplyAction(const Action& action) {
   if (action.kind <= Kind::kHeal && network_.Partitioned()) {
     Say("network: ", network_.Describe());
   }
+  if (timeline_ != nullptr && action.kind <= Kind::kHeal) timeline_->NetworkChanged(now_, network_);
 }
 
 void Simulation::Quiet() {
   Say("faults stop: heal, restart the crashed, resume the paused, clocks back in bound");
   quiet_ = true;
   network_.Heal();
+  if (timeline_ != nullptr) {
+    timeline_->Quiet(now_);
+    timeline_->NetworkChanged(now_, network_);
+  }
   net_ = scenario_.net;
   for (auto& node : nodes_) {
     node->slow_us = 0;

@@ -83,6 +83,7 @@ struct RunResult {
 
 template <typename T>
 class Slots;
+class TimelineRecorder;
 
 class Simulation {
  public:
@@ -90,6 +91,9 @@ class Simulation {
   Simulation(Scenario scenario, uint64_t seed, std::ostream* narrate);
   // Also narrate every datagram delivered (very verbose).
   void TraceMessages(bool on) { trace_messages_ = on; }
+  // Feed `timeline` (sim/timeline.h) as the run goes; nullptr (the default):
+  // record nothing. Observing only: the trace is the same either way.
+  void RecordTimeline(TimelineRecorder* timeline) { timeline_ = timeline; }
   ~Simulation();
   Simulation(const Simulation&) = delete;
   Simulation& operator=(const Simulation&) = delete;
@@ -177,6 +181,7 @@ class Simulation {
   RunStats stats_;
   bool quiet_ = false;
   bool trace_messages_ = false;
+  TimelineRecorder* timeline_ = nullptr;
   int64_t wall_offset_us_max_ = 0;
 };
 

@@ -6,6 +6,7 @@
 #include "lib/core/check.h"
 #include "sim/simulation.h"
 #include "sim/simulation_internal.h"
+#include "sim/timeline.h"
 
 namespace lockmesh::sim {
 
@@ -48,6 +49,9 @@ void Simulation::ClientStep(Client& client) {
       client.request = *id;
       node.client_of_request[*id] = client.id;
       checker_->OnWaitStart(client.resource, node.index, now_);
+      if (timeline_ != nullptr) {
+        timeline_->Asked(now_, node.index, client.id, *id, client.resource);
+      }
       return AfterCore(node, fx);
     }
     case Client::State::kWaiting:
@@ -75,6 +79,11 @@ void Simulation::ClientStep(Client& client) {
   if (version < 0) {
     Say(node.Name(), " c", client.id, " read refused by the fenced store: token ",
         FormatToken(client.token), " is stale; releasing");
+    if (timeline_ != nullptr) {
+      timeline_->StoreOperation(now_, node.index, client.id, client.resource, client.token,
+                                store_.registers().at(client.resource).highest,
+                                StoreOutcome::kReadRefused);
+    }
     core::Effects rel;
     (void)node.core->Release(client.request, now, rel);
     return AfterCore(node, rel);
@@ -104,7 +113,14 @@ void Simulation::ClientWrite(Event& event) {
   writes_->Free(event.index);
   if (!node.up || node.incarnation != w.incarnation) return;
   bool lost = false;
-  if (store_.Write(w.resource, w.token, w.version, &lost)) {
+  const bool written = store_.Write(w.resource, w.token, w.version, &lost);
+  if (timeline_ != nullptr) {
+    timeline_->StoreOperation(
+        now_, node.index, w.client, w.resource, w.token, store_.registers().at(w.resource).highest,
+        !written ? StoreOutcome::kRefused
+                 : (lost ? StoreOutcome::kLostUpdate : StoreOutcome::kWritten));
+  }
+  if (written) {
     ++stats_.writes;
     if (lost) checker_->OnLostUpdate(now_, w.resource, w.token);
     return;
@@ -122,6 +138,11 @@ void Simulation::OnLeaseEvent(Node& node, const core::LeaseEvent& event) {
   Client& client = *clients_[it->second];
   Hash(static_cast<uint64_t>(event.kind) << 56 ^ event.token);
   const core::Now now = node.Now(now_);
+  if (timeline_ != nullptr) {
+    const bool deadline = event.kind == Kind::kGranted || event.kind == Kind::kRenewed;
+    timeline_->LeaseEvent(now_, node.index, client.id, event,
+                          deadline ? node.clock.TrueTimeAt(event.deadline_us, now_) : -1);
+  }
   const std::string who = absl::StrCat(node.Name(), " c", client.id);
   switch (event.kind) {
     case Kind::kGranted:
