@@ -164,10 +164,10 @@ class ApiSession : public http::Session {
   void Renew(const std::string& body, http::Respond respond) {
     absl::StatusOr<JsonValue> request = ParseRequestObject(body, {"lease_id", "ttl_ms"});
     if (!request.ok()) return respond(ErrorResponse(request.status()));
-    absl::StatusOr<uint64_t> id = Mine(*request);
-    if (!id.ok()) return respond(ErrorResponse(id.status()));
     absl::StatusOr<int64_t> ttl = RenewTtlOf(*request, api_.lease_max_);
     if (!ttl.ok()) return respond(ErrorResponse(ttl.status()));
+    absl::StatusOr<uint64_t> id = Mine(*request);
+    if (!id.ok()) return respond(ErrorResponse(id.status()));
     api_.leases_.at(*id).lease.RenewAsync(
         std::chrono::milliseconds(*ttl),
         [api = &api_, state = state_, this, id = *id, ttl = *ttl,
