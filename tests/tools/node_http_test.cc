@@ -14,9 +14,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/runtime/test_cluster.h"
 #include "tests/tools/api_client.h"
 #include "tests/tools/node_cluster.h"
 
@@ -137,6 +139,52 @@ TEST_F(NodeHttpTest, SigtermLeavesGracefullyRemovesTheSocketAndExitsZero) {
     }
   }
   EXPECT_TRUE(seen) << r.body;
+}
+
+}  // namespace
+}  // namespace lockmesh::testing
+
+namespace lockmesh::testing {
+namespace {
+
+// The example server's --http serves the same /metrics and /status, and its GRANTED lines
+// carry the wall-clock time and the value written.
+TEST(ExampleCounterTest, ServesMetricsAndStatusAndGrantedLinesCarryTimeAndValue) {
+  const std::string dir = absl::StrCat(::testing::TempDir(), "lockmesh-counter-", ::getpid());
+  std::filesystem::create_directories(dir);
+  std::ofstream(absl::StrCat(dir, "/key")) << NewKeyText() << "\n";
+  NodeProcess counter({LOCKMESH_COUNTER_BIN, "--name=c0", "--bind=127.0.0.1:0", "--voters=c0",
+                       "--cluster=counter-test", absl::StrCat("--key_file=", dir, "/key"),
+                       "--timing=local", "--bootstrap", absl::StrCat("--file=", dir, "/counter"),
+                       "--increments=2", "--http=127.0.0.1:0"});
+  const std::optional<std::string> ready = counter.WaitLine("READY");
+  ASSERT_TRUE(ready.has_value()) << counter.Output();
+  const std::size_t at = ready->find(" http=");
+  ASSERT_NE(at, std::string::npos) << *ready;
+  const std::string http = ready->substr(at + 6);
+  const std::regex granted(
+      R"(GRANTED \d+ time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z value=(\d+) wait_us=\d+)");
+  for (int value = 1; value <= 2; ++value) {
+    const std::optional<std::string> line = counter.WaitLine("GRANTED");
+    ASSERT_TRUE(line.has_value()) << counter.Output();
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(*line, m, granted)) << *line;
+    EXPECT_EQ(m[1], std::to_string(value));
+  }
+  ASSERT_TRUE(counter.WaitLine("DONE 2 fenced=0").has_value()) << counter.Output();
+  auto c = ApiClient::Tcp(http);
+  const Reply metrics = c->Call("GET", "/metrics");
+  EXPECT_EQ(metrics.status, 200u);
+  EXPECT_NE(metrics.body.find("\nlockmesh_acquires_total{outcome=\"succeeded\"} 2\n"),
+            std::string::npos)
+      << metrics.body;
+  const Reply status = c->Call("GET", "/status");
+  ASSERT_TRUE(status.Json().ok()) << status.body;
+  EXPECT_EQ(status.Json()->Find("node")->Find("name")->string(), "c0");
+  counter.Signal(SIGTERM);
+  EXPECT_TRUE(counter.WaitLine("STOPPED").has_value()) << counter.Output();
+  EXPECT_EQ(counter.Wait(), 0);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

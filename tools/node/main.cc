@@ -26,6 +26,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lockmesh/lockmesh.h"
 #include "tools/http/node_status.h"
@@ -66,6 +68,14 @@ int main(int argc, char** argv) {
       "Unix socket and /metrics, /status over HTTP.\n  lockmesh-node --name=n1 --bind=ip:port "
       "--voters=n1@ip:port,... --cluster=NAME --key_file=FILE [--api_socket=PATH] "
       "[--http=127.0.0.1:9464]");
+  // --help lists this program's flags and the shared node flags (absl's default looks for a
+  // file named after the program).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "tools/node/") || absl::StrContains(file, "tools/node_flags");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   absl::StatusOr<std::vector<std::string>> args = lockmesh::tools::ExpandConfigFile(argc, argv);
   if (!args.ok()) return Fail(2, args.status().message());
   std::vector<char*> arg_ptrs;
