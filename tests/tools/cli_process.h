@@ -90,7 +90,7 @@ class CliProcess {
           return out_.substr(from, eol - from);
         }
       }
-      if (!Pump(until, false)) return std::nullopt;
+      if (out_fd_ < 0 || !Pump(until, false)) return std::nullopt;  // end of output, or late
     }
   }
 
