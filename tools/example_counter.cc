@@ -11,11 +11,14 @@
 //       --cluster=demo --key_file=key --bootstrap --file=/tmp/counter --increments=100
 //
 // Prints, one line each, flushed: "READY <name> <address> quarantined=<0|1>", then
-// "GRANTED <token> wait_us=<µs waited for the lease>" per increment (or "FENCED <token>" if
-// the store refused it), then "DONE <n> fenced=<k>" (totals over all --callers threads, each
-// making --increments increments). With --hold it takes the lease once, keeps renewing it,
-// writes once and prints "HOLDING <token>". It keeps serving as a member (and voter) until SIGINT
-// or SIGTERM, then leaves the cluster and prints "STOPPED"; --exit_when_done leaves after DONE.
+// "GRANTED <token> time=<RFC 3339 µs UTC> value=<value written> wait_us=<µs waited for the
+// lease>" per increment (or "FENCED <token>" if the store refused it), then "DONE <n> fenced=<k>"
+// (totals over all --callers threads, each making --increments increments). With --hold it takes
+// the lease once, keeps renewing it, writes once and prints "HOLDING <token>". It keeps serving as
+// a member (and voter) until SIGINT or SIGTERM, then leaves the cluster and prints "STOPPED";
+// --exit_when_done leaves after DONE. With --http=127.0.0.1:PORT it serves GET /metrics and GET
+// /status as lockmesh-node does (without leases in /status: the counter's callers hold theirs
+// directly).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -23,9 +26,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <future>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,7 +41,11 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/time/clock.h"
 #include "lockmesh/lockmesh.h"
+#include "tools/http/node_status.h"
+#include "tools/http/server.h"
+#include "tools/limits.h"
 #include "tools/node_flags.h"
 
 ABSL_FLAG(std::string, file, "", "the counter file, shared by all instances");
@@ -43,6 +55,9 @@ ABSL_FLAG(bool, hold, false, "take the lease once and hold it (renewing) until k
 ABSL_FLAG(int64_t, lease_ms, 2000, "lease duration");
 ABSL_FLAG(int64_t, wait_ms, 30000, "how long one acquire may wait");
 ABSL_FLAG(bool, exit_when_done, false, "leave the cluster after the increments");
+ABSL_FLAG(std::string, http, "",
+          "loopback ip:port serving GET /metrics (Prometheus) and GET /status (JSON); off when "
+          "empty");
 
 namespace {
 
@@ -51,9 +66,9 @@ void Say(const std::string& line) {
   std::fflush(stdout);
 }
 
-// The store: "<value> <token>\n" in a file, updated under flock. Returns false (refused) if
-// `token` is not greater than the stored one.
-bool FencedIncrement(const std::string& path, uint64_t token) {
+// The store: "<value> <token>\n" in a file, updated under flock. Returns the value written,
+// or nullopt (refused) if `token` is not greater than the stored one.
+std::optional<uint64_t> FencedIncrement(const std::string& path, uint64_t token) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
   if (fd < 0) {
     std::perror("open counter file");
@@ -72,7 +87,8 @@ bool FencedIncrement(const std::string& path, uint64_t token) {
   }
   ::flock(fd, LOCK_UN);
   ::close(fd);
-  return ok;
+  if (!ok) return std::nullopt;
+  return value + 1;
 }
 
 // One caller: `increments` fenced increments, each under a lease on "counter". Prints
@@ -90,10 +106,12 @@ void Increments(lockmesh::Node& node, const std::string& file,
       if (absl::IsCancelled(lease.status())) return;  // the node is stopping
       continue;
     }
-    if (FencedIncrement(file, lease->token())) {
+    if (const std::optional<uint64_t> value = FencedIncrement(file, lease->token())) {
       ++done;
+      // wait_us stays last: the cluster benchmark reads it to the end of the line.
       Say("GRANTED " + std::to_string(lease->token()) +
-          " wait_us=" + std::to_string(wait_us.count()));
+          " time=" + lockmesh::tools::LogTimestamp(absl::Now()) +
+          " value=" + std::to_string(*value) + " wait_us=" + std::to_string(wait_us.count()));
     } else {
       ++fenced;
       Say("FENCED " + std::to_string(lease->token()));
@@ -123,9 +141,26 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot start: %s\n", std::string(node.status().message()).c_str());
     return 2;
   }
+  // /metrics and /status on an io_context and thread of their own: /status calls
+  // Node::Members(), which blocks on the node's thread.
+  boost::asio::io_context http_io;
+  std::unique_ptr<lockmesh::tools::http::Server> http_server;
+  if (const std::string http = absl::GetFlag(FLAGS_http); !http.empty()) {
+    auto s = lockmesh::tools::http::Server::ListenTcp(
+        http_io, http, lockmesh::tools::NodeEndpoints(**node, lockmesh::tools::WriteNoLeases),
+        {.body_bytes_max = lockmesh::tools::kApiBodyBytesMax,
+         .connections_max = lockmesh::tools::kHttpConnectionsMax});
+    if (!s.ok()) {
+      std::fprintf(stderr, "cannot serve --http: %s\n", std::string(s.status().message()).c_str());
+      return 2;
+    }
+    http_server = *std::move(s);
+  }
+  auto http_work = boost::asio::make_work_guard(http_io);
+  std::thread http_thread([&http_io] { http_io.run(); });
   const lockmesh::Metrics m = (*node)->GetMetrics();
-  Say("READY " + (*node)->name() + " " + (*node)->address() +
-      " quarantined=" + (m.quarantined ? "1" : "0"));
+  Say("READY " + (*node)->name() + " " + (*node)->address() + " quarantined=" +
+      (m.quarantined ? "1" : "0") + (http_server ? " http=" + http_server->address() : ""));
 
   const std::string file = absl::GetFlag(FLAGS_file);
   const auto lease_ms = std::chrono::milliseconds(absl::GetFlag(FLAGS_lease_ms));
@@ -139,7 +174,7 @@ int main(int argc, char** argv) {
         Say("FAILED " + std::string(lease.status().message()));
         return;
       }
-      const bool ok = FencedIncrement(file, lease->token());
+      const bool ok = FencedIncrement(file, lease->token()).has_value();
       Say(std::string(ok ? "HOLDING " : "FENCED ") + std::to_string(lease->token()));
       held = *std::move(lease);
       return;
@@ -162,6 +197,15 @@ int main(int argc, char** argv) {
   (*node)->Stop();
   worker.join();
   held = lockmesh::Lease();
+  std::promise<void> closed;
+  boost::asio::post(http_io, [&] {
+    if (http_server) http_server->Close();
+    closed.set_value();
+  });
+  closed.get_future().wait();
+  http_work.reset();
+  http_io.stop();
+  http_thread.join();
   Say("STOPPED");
   return 0;
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 
 ABSL_FLAG(std::string, name, "", "this node's name, unique in the cluster");
 ABSL_FLAG(std::string, bind, "127.0.0.1:7946", "UDP address to bind (ip:port)");
@@ -17,11 +18,17 @@ ABSL_FLAG(std::string, advertise, "", "address others reach this node at (defaul
 ABSL_FLAG(std::string, seeds, "", "comma-separated addresses to join through (default: voters)");
 ABSL_FLAG(std::string, voters, "", "comma-separated voter set: name@ip:port or name");
 ABSL_FLAG(std::string, cluster, "", "cluster name");
-ABSL_FLAG(std::string, key, "", "cluster key (64 hex digits or base64); prefer --key_file");
-ABSL_FLAG(std::string, key_file, "", "file holding the cluster key");
-ABSL_FLAG(std::string, timing, "lan", "lan, wan or local");
-ABSL_FLAG(bool, bootstrap, false, "first start of a brand-new cluster: skip the quarantine");
-ABSL_FLAG(int64_t, lease_max_ms, 30000, "longest lease a request may ask for");
+ABSL_FLAG(std::string, key_file, "",
+          "file holding the cluster key (64 hex digits or base64 of 32 bytes; `lockmesh keygen` "
+          "writes one); the key is never given on the command line, where `ps` would show it");
+ABSL_FLAG(std::string, timing, "lan",
+          "failure detection and retransmission timing: lan, wan (long, lossy paths) or local "
+          "(loopback and test clusters)");
+ABSL_FLAG(bool, bootstrap, false,
+          "first start of a brand-new cluster only: voters skip the restart quarantine (never "
+          "on a restart, or a lease granted before it could be granted again)");
+ABSL_FLAG(int64_t, lease_max_ms, 30000,
+          "longest lease a request may ask for (D_max, ms); the same on every voter");
 ABSL_FLAG(std::string, log, "warning", "least log level printed: debug, info, warning, error, off");
 
 namespace lockmesh::tools {
@@ -37,6 +44,10 @@ std::vector<std::string> List(const std::string& text) {
 
 }  // namespace
 
+std::string LogTimestamp(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
+}
+
 absl::StatusOr<NodeOptions> NodeOptionsFromFlags() {
   NodeOptions o;
   o.name = absl::GetFlag(FLAGS_name);
@@ -49,15 +60,13 @@ absl::StatusOr<NodeOptions> NodeOptionsFromFlags() {
                                                : Peer{v.substr(0, at), v.substr(at + 1)});
   }
   o.cluster_name = absl::GetFlag(FLAGS_cluster);
-  std::string key = absl::GetFlag(FLAGS_key);
   if (const std::string path = absl::GetFlag(FLAGS_key_file); !path.empty()) {
     std::ifstream in(path);
     if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read --key_file ", path));
     std::stringstream text;
     text << in.rdbuf();
-    key = text.str();
+    o.keys = {std::string(absl::StripAsciiWhitespace(text.str()))};
   }
-  if (!key.empty()) o.keys = {key};
   const std::string timing = absl::GetFlag(FLAGS_timing);
   if (timing == "lan") {
     o.timing = Timing::kLan;
@@ -84,9 +93,15 @@ absl::StatusOr<NodeOptions> NodeOptionsFromFlags() {
       return absl::InvalidArgumentError("--log must be debug, info, warning, error or off");
     }
     o.log = [](const LogRecord& r) {
-      std::fprintf(stderr, "%.*s %.*s %.*s: %s\n", static_cast<int>(r.node.size()), r.node.data(),
-                   static_cast<int>(LogLevelName(r.level).size()), LogLevelName(r.level).data(),
-                   static_cast<int>(r.event.size()), r.event.data(), r.message.c_str());
+      // One write per record, so records of several threads never interleave.
+      std::string line = LogTimestamp(absl::Now());
+      for (std::string_view part :
+           {std::string_view(" "), r.node, std::string_view(" "), LogLevelName(r.level),
+            std::string_view(" "), r.event, std::string_view(": "), std::string_view(r.message)}) {
+        line.append(part);
+      }
+      line += '\n';
+      std::fwrite(line.data(), 1, line.size(), stderr);
     };
   }
   return o;

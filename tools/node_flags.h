@@ -7,13 +7,21 @@
 //   --cluster=demo --key_file=/etc/lockmesh/key [--seeds=a:p,...] [--timing=lan|wan|local]
 //   [--bootstrap] [--lease_max_ms=30000] [--log=info|debug|warning|error|off]
 //
-// Log records go to stderr, one line each: "<node> <level> <event>: <message>".
+// Log records go to stderr, one line each, with the wall-clock time (RFC 3339, µs, UTC) first
+// so that the logs of several processes can be ordered:
+//   "2026-11-28T00:41:03.123456Z n1 info member.dead: n3 (suspected by 2)"
 #pragma once
 
+#include <string>
+
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "lockmesh/options.h"
 
 namespace lockmesh::tools {
+
+// "2026-11-28T00:41:03.123456Z": RFC 3339, UTC, microseconds.
+std::string LogTimestamp(absl::Time t);
 
 absl::StatusOr<NodeOptions> NodeOptionsFromFlags();
 

@@ -3,9 +3,9 @@
 #include "lockmesh/election.h"
 
 #include <charconv>
-#include <future>
 
 #include "absl/strings/str_cat.h"
+#include "lib/runtime/blocking.h"
 #include "lib/runtime/engine.h"
 #include "lib/runtime/lease_state.h"
 
@@ -32,15 +32,12 @@ absl::StatusOr<Lease> Election::Campaign(AcquireOptions options) {
     }
   }
   runtime::Engine& engine = node_.engine();
-  if (engine.InIoThread()) {
-    return absl::FailedPreconditionError("Campaign blocks; not on the node's io_context thread");
-  }
+  if (absl::Status st = runtime::NotOnIoThread(engine); !st.ok()) return st;
   options.auto_renew = true;
-  auto promise = std::make_shared<std::promise<absl::StatusOr<Lease>>>();
-  std::future<absl::StatusOr<Lease>> future = promise->get_future();
-  engine.Acquire(absl::StrCat("lockmesh/election/", name_), std::move(options), TagKey(),
-                 [promise](absl::StatusOr<Lease> lease) { promise->set_value(std::move(lease)); });
-  absl::StatusOr<Lease> term = future.get();
+  absl::StatusOr<Lease> term = runtime::Wait<absl::StatusOr<Lease>>([&](auto done) {
+    engine.Acquire(absl::StrCat("lockmesh/election/", name_), std::move(options), TagKey(),
+                   std::move(done));
+  });
   if (term.ok()) {
     absl::MutexLock lock(&mu_);
     term_ = term->state_;
@@ -51,10 +48,7 @@ absl::StatusOr<Lease> Election::Campaign(AcquireOptions options) {
 std::optional<LeaderInfo> Election::Leader() const {
   {
     absl::MutexLock lock(&mu_);
-    if (term_ && !term_->ended.load() &&
-        std::chrono::steady_clock::now() <
-            std::chrono::steady_clock::time_point(
-                std::chrono::microseconds(term_->deadline_us.load()))) {
+    if (term_ && term_->Valid()) {
       return LeaderInfo{node_.name(), term_->token};
     }
   }

@@ -85,6 +85,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
                   AcquireAllCallback done);
   // Gives back a lease held through a handle (Lease::Release, ~Lease). Any thread.
   void Release(uint64_t request);
+  // Lease::RenewAsync: renews now, for `duration_us` (0: the lease's own duration).
+  void Renew(uint64_t request, int64_t duration_us, absl::AnyInvocable<void(absl::Status)> done);
 
   void SetTags(core::Tags tags, absl::AnyInvocable<void(absl::Status)> done);
   void GetMembers(absl::AnyInvocable<void(std::vector<MemberView>)> done);
@@ -122,6 +124,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
     bool capped = false;  // the hold cap allows no renewal past the current deadline
     std::string publish_tag;
     std::function<void(const absl::Status&)> on_lost;
+    // Callers of Renew waiting for the renewal on its way.
+    std::vector<absl::AnyInvocable<void(absl::Status)>> renew_waiters;
   };
   struct Breaker {
     int failures = 0;  // requests failed for no quorum, in a row
@@ -158,19 +162,25 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void FinishStop();
   void UpdateTag(const std::string& key, const std::string& value);
 
-  // engine_leases.cc: requests, held leases, the breaker.
+  // engine_leases.cc: requests, release, the breaker.
   void StartRequest(Pending pending);
   void Begin(Pending pending, core::Now now);
   void OnLeaseEvent(core::LeaseEvent event, core::Now now);
   void Granted(const core::LeaseEvent& event, core::Now now);
   void Failed(const core::LeaseEvent& event, core::Now now);
   void ReleaseNow(uint64_t request, core::Now now);
+  void BreakerTimers(core::Now now);
+  void Complete(Pending& pending, absl::StatusOr<Lease> result);
+
+  // engine_renewal.cc: held leases' renewal and loss.
+  void OnRenewed(const core::LeaseEvent& event, core::Now now);
+  void OnRenewFailed(const core::LeaseEvent& event, core::Now now);
   void LeaseTimers(core::Now now);
+  void StartRenewal(uint64_t request, Held& held, core::Now now);
+  void FinishRenewals(Held& held, const absl::Status& status);
   void ReportLost(Held& held, absl::Status why, core::Now now);
   void PlanRenewal(Held& held, core::Now now);
-  void BreakerTimers(core::Now now);
   int64_t NextLeaseWakeUs() const;
-  void Complete(Pending& pending, absl::StatusOr<Lease> result);
 
   Settings settings_;
   boost::asio::io_context& io_;

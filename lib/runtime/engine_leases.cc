@@ -1,5 +1,5 @@
-// The engine's lease side: requests and their completions, leases held through handles
-// (renewal, hold cap, loss reports, release), multi-resource acquires, the circuit breaker.
+// The engine's lease side: requests and their completions, release, multi-resource acquires,
+// the circuit breaker. Renewal and loss of held leases: engine_renewal.cc.
 #include <algorithm>
 #include <chrono>
 #include <limits>
@@ -117,25 +117,10 @@ void Engine::OnLeaseEvent(core::LeaseEvent event, core::Now now) {
       return Granted(event, now);
     case Kind::kFailed:
       return Failed(event, now);
-    case Kind::kRenewed: {
-      auto it = held_.find(event.request);
-      if (it == held_.end()) return;
-      Held& h = it->second;
-      h.renewing = false;
-      h.state->deadline_us.store(event.deadline_us);
-      h.loss_at_us = event.deadline_us - h.loss_margin_us;
-      return PlanRenewal(h, now);
-    }
-    case Kind::kRenewFailed: {
-      auto it = held_.find(event.request);
-      if (it == held_.end()) return;
-      Held& h = it->second;
-      h.renewing = false;
-      h.renew_at_us = now.mono_us + settings_.lease.retransmit_us;
-      Log(LogLevel::kDebug, "lease.renew_failed",
-          absl::StrCat("renewal of '", event.resource, "' failed; retrying"));
-      return;
-    }
+    case Kind::kRenewed:
+      return OnRenewed(event, now);
+    case Kind::kRenewFailed:
+      return OnRenewFailed(event, now);
     case Kind::kReleased:
       held_.erase(event.request);  // released through ReleaseNow, which did the accounting
       return;
@@ -246,6 +231,7 @@ void Engine::ReleaseNow(uint64_t request, core::Now now) {
     Held h = std::move(held->second);
     held_.erase(held);
     h.state->ended.store(true);
+    FinishRenewals(h, absl::FailedPreconditionError("the lease was released"));
     ++own_.releases;
     if (!h.publish_tag.empty()) UpdateTag(h.publish_tag, "");
   } else if (!pending_.contains(request)) {
@@ -254,84 +240,6 @@ void Engine::ReleaseNow(uint64_t request, core::Now now) {
   core::Effects fx;
   (void)lease_->Release(request, now, fx);  // NotFound if the core ended it meanwhile
   Apply(fx);
-}
-
-void Engine::PlanRenewal(Held& h, core::Now now) {
-  const int64_t deadline = h.state->deadline_us.load();
-  h.loss_at_us = deadline - h.loss_margin_us;
-  if (!h.auto_renew || h.capped) {
-    h.renew_at_us = kNever;
-    return;
-  }
-  h.renew_at_us = now.mono_us + std::max<int64_t>(0, (h.loss_at_us - now.mono_us) / 2);
-}
-
-void Engine::ReportLost(Held& h, absl::Status why, core::Now now) {
-  const uint64_t request = h.state->request;
-  h.state->lost.store(true);
-  h.state->ended.store(true);
-  const bool renewal_failed = why.code() == absl::StatusCode::kUnavailable;
-  if (renewal_failed) {
-    ++own_.leases_lost;
-    Log(LogLevel::kWarning, "lease.lost",
-        absl::StrCat("lease on '", h.state->resource, "' (token ", h.state->token,
-                     ") lost: ", why.message()));
-  } else {
-    ++own_.expiries;
-  }
-  std::function<void(const absl::Status&)> on_lost = std::move(h.on_lost);
-  const std::string tag = h.publish_tag;
-  held_.erase(request);  // `h` is gone from here on
-  if (!tag.empty()) UpdateTag(tag, "");
-  // Free it at the voters at once: the holder has stopped trusting it.
-  core::Effects fx;
-  (void)lease_->Release(request, now, fx);
-  Apply(fx);
-  if (on_lost) {
-    PublishMetrics();  // as in Complete: the callback may read them
-    on_lost(why);
-  }
-}
-
-void Engine::LeaseTimers(core::Now now) {
-  std::vector<uint64_t> due;
-  for (const auto& [request, h] : held_) {
-    if (now.mono_us >= h.loss_at_us || (!h.renewing && now.mono_us >= h.renew_at_us)) {
-      due.push_back(request);
-    }
-  }
-  for (uint64_t request : due) {
-    auto it = held_.find(request);
-    if (it == held_.end()) continue;
-    Held& h = it->second;
-    if (now.mono_us >= h.loss_at_us) {
-      absl::Status why =
-          !h.auto_renew ? absl::DeadlineExceededError("the lease ends; renewal is off")
-          : h.capped    ? absl::DeadlineExceededError("the hold cap (hold_max) is reached")
-                     : absl::UnavailableError("renewal did not reach a majority of voters in time");
-      ReportLost(h, std::move(why), now);
-      continue;
-    }
-    int64_t duration_us = h.duration_us;
-    if (h.hold_until_us != kNever && h.hold_until_us - now.mono_us <= duration_us) {
-      // The last renewal the cap allows (or none, if too little is left).
-      duration_us = h.hold_until_us - now.mono_us;
-      h.capped = true;
-      if (duration_us < settings_.lease.lease_duration_us_min) {
-        h.renew_at_us = kNever;
-        continue;
-      }
-    }
-    core::Effects fx;
-    absl::Status st = lease_->Renew(request, duration_us, now, fx);
-    if (!st.ok()) {
-      h.renew_at_us = kNever;
-      Log(LogLevel::kWarning, "lease.renew_refused", std::string(st.message()));
-      continue;
-    }
-    h.renewing = true;
-    Apply(fx);
-  }
 }
 
 void Engine::BreakerTimers(core::Now now) {
@@ -354,17 +262,6 @@ void Engine::BreakerTimers(core::Now now) {
     breaker_.probing = true;
     Begin(std::move(p), now);
   }
-}
-
-int64_t Engine::NextLeaseWakeUs() const {
-  int64_t wake = kNever;
-  for (const auto& [request, h] : held_) {
-    wake = std::min(wake, h.loss_at_us);
-    if (!h.renewing) wake = std::min(wake, h.renew_at_us);
-  }
-  for (const Pending& p : deferred_) wake = std::min(wake, p.wait_deadline_us);
-  if (breaker_.open && !deferred_.empty()) wake = std::min(wake, breaker_.open_until_us);
-  return wake;
 }
 
 void Engine::AcquireAll(std::vector<std::string> resources, AcquireOptions options,

@@ -7,6 +7,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/btree_map.h"
 #include "absl/synchronization/mutex.h"
+#include "lib/runtime/blocking.h"
 #include "lib/runtime/engine.h"
 #include "lib/runtime/lease_state.h"
 
@@ -82,8 +83,30 @@ std::chrono::steady_clock::time_point Lease::deadline() const {
 
 bool Lease::lost() const { return state_ && state_->lost.load(); }
 
-bool Lease::valid() const {
-  return state_ && !state_->ended.load() && std::chrono::steady_clock::now() < deadline();
+bool Lease::valid() const { return state_ && state_->Valid(); }
+
+void Lease::RenewAsync(std::chrono::milliseconds duration,
+                       absl::AnyInvocable<void(absl::Status)> done) {
+  std::shared_ptr<runtime::Engine> engine = state_ ? state_->engine.lock() : nullptr;
+  if (!engine || state_->ended.load()) {
+    // Not on the caller's stack: callbacks never run inside the call that started them.
+    if (engine) {
+      boost::asio::post(engine->executor(), [done = std::move(done)]() mutable {
+        done(absl::FailedPreconditionError("the lease is not held"));
+      });
+    } else {
+      done(absl::FailedPreconditionError("the lease is not held"));
+    }
+    return;
+  }
+  engine->Renew(state_->request, duration.count() * 1000, std::move(done));
+}
+
+absl::Status Lease::Renew(std::chrono::milliseconds duration) {
+  std::shared_ptr<runtime::Engine> engine = state_ ? state_->engine.lock() : nullptr;
+  if (!engine) return absl::FailedPreconditionError("the lease is not held");
+  if (absl::Status st = runtime::NotOnIoThread(*engine); !st.ok()) return st;
+  return runtime::Wait<absl::Status>([&](auto done) { RenewAsync(duration, std::move(done)); });
 }
 
 absl::Status Lease::Release() {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,6 +35,13 @@ class LeaseState {
   std::atomic<bool> lost{false};
   // No longer held: released, lost or expired. Set once.
   std::atomic<bool> ended{false};
+
+  // Lease::valid(): not ended, and the deadline not passed.
+  bool Valid() const {
+    const auto deadline =
+        std::chrono::steady_clock::time_point(std::chrono::microseconds(deadline_us.load()));
+    return !ended.load() && std::chrono::steady_clock::now() < deadline;
+  }
 };
 
 }  // namespace lockmesh::runtime

@@ -1,43 +1,19 @@
 // lockmesh::Node: the public face of the engine, and the blocking forms of its calls.
 #include "lockmesh/node.h"
 
-#include <future>
 #include <thread>
-#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "lib/crypto/init.h"
 #include "lib/crypto/key.h"
+#include "lib/runtime/blocking.h"
 #include "lib/runtime/engine.h"
 
 namespace lockmesh {
 namespace {
 
-absl::Status NotOnIoThread(const runtime::Engine& engine) {
-  if (!engine.InIoThread()) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      "a blocking lockmesh call on a thread that runs the node's io_context would wait on "
-      "itself; use the callback or completion-token form");
-}
-
-// Runs `start(callback)` and waits for the callback's value. If the callback is destroyed
-// unrun (the embedder destroyed its io_context under a waiting call), the call ends
-// Cancelled rather than throwing.
-template <typename T, typename Start>
-T Wait(Start start) {
-  auto promise = std::make_shared<std::promise<T>>();
-  std::future<T> future = promise->get_future();
-  start([promise](T value) { promise->set_value(std::move(value)); });
-  try {
-    return future.get();
-  } catch (const std::future_error&) {
-    if constexpr (std::is_constructible_v<T, absl::Status>) {
-      return T(absl::CancelledError("the node's io_context went away"));
-    } else {
-      return T{};
-    }
-  }
-}
+using runtime::NotOnIoThread;
+using runtime::Wait;
 
 }  // namespace
 

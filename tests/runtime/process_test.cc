@@ -86,6 +86,22 @@ class Process {
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
+  // The first log record (since the last match) whose text after its timestamp starts with
+  // `record`, e.g. "n0 info member.left: n2".
+  std::optional<std::string> WaitLog(std::string_view record) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < until) {
+      std::optional<std::string> line =
+          WaitLine("", std::chrono::duration_cast<std::chrono::milliseconds>(
+                           until - std::chrono::steady_clock::now()));
+      if (!line.has_value()) return std::nullopt;
+      const std::size_t space = line->find(' ');
+      if (space != std::string::npos && line->compare(space + 1, record.size(), record) == 0) {
+        return line;
+      }
+    }
+    return std::nullopt;
+  }
   std::string Output() const { return absl::StrJoin(lines_, "\n"); }
 
  private:
@@ -162,7 +178,7 @@ TEST_F(ProcessTest, ThreeProcessesIncrementAFencedCounterExactlyRightAndLeaveGra
   p[2]->Signal(SIGTERM);
   ASSERT_TRUE(p[2]->WaitLine("STOPPED").has_value()) << p[2]->Output();
   EXPECT_EQ(p[2]->Wait(), 0);
-  ASSERT_TRUE(p[0]->WaitLine("n0 info member.left: n2").has_value()) << p[0]->Output();
+  ASSERT_TRUE(p[0]->WaitLog("n0 info member.left: n2").has_value()) << p[0]->Output();
   for (int i = 0; i < 2; ++i) {
     p[i]->Signal(SIGTERM);
     EXPECT_TRUE(p[i]->WaitLine("STOPPED").has_value());

@@ -16,7 +16,8 @@
 // corrupt anything.
 //
 // Thread safety: a Lease is a move-only handle; its const methods may be called from any
-// thread, also while the node renews it. Release() and destruction may run on any thread.
+// thread, also while the node renews it. Renew(), Release() and destruction may run on any
+// thread.
 #pragma once
 
 #include <chrono>
@@ -25,6 +26,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 
 namespace lockmesh {
@@ -96,6 +98,23 @@ class Lease {
   // Held: not released, not lost, and the deadline not passed.
   bool valid() const;
   explicit operator bool() const { return valid(); }
+
+  // Renews the lease now: on success the deadline moves to `duration` after the voters
+  // accepted (zero: the duration it was acquired or last renewed with), and later background
+  // renewals (auto_renew) use that duration. Blocking: waits for a majority of voters, at
+  // most about the node's attempt timeout. Returns
+  //   OK                  renewed; deadline() has moved;
+  //   InvalidArgument     `duration` outside [100 ms, NodeOptions::lease_duration_max];
+  //   FailedPrecondition  the lease is not held (released, lost, expired, empty), the hold cap
+  //                       allows no more time, or called on a thread that runs the node's
+  //                       io_context;
+  //   Unavailable         the renewal did not reach a majority: the lease still holds until
+  //                       its deadline (an auto_renew lease keeps trying; otherwise call again).
+  // A renewal already on its way (auto_renew) answers the call; it carries the old duration.
+  absl::Status Renew(std::chrono::milliseconds duration = std::chrono::milliseconds{0});
+  // The callback form: `done` runs once, on the node's executor, never inside this call (an
+  // empty lease, or one whose node is gone, runs it at once with FailedPrecondition).
+  void RenewAsync(std::chrono::milliseconds duration, absl::AnyInvocable<void(absl::Status)> done);
 
   // Gives the lease back: the voters free it and wake waiters. OK, or FailedPrecondition if
   // it was released or lost already (or is empty). Does not wait for the voters.
