@@ -1,4 +1,4 @@
-// `lockmesh run --join` against three real voter processes on loopback: no local node, the
+// `lockmesh run --join` against three lockmesh-node voters on loopback: no local node, the
 // command starts a short-lived member of its own for each run.
 #include <errno.h>
 #include <signal.h>
@@ -22,10 +22,8 @@ constexpr std::chrono::seconds kBound(60);
 
 class CliJoinTest : public ::testing::Test {
  protected:
-  CliJoinTest() : cluster_(LOCKMESH_VOTER_BIN, "cli-join") {}
-  void SetUp() override {
-    cluster_.Start([](int) { return std::vector<std::string>{VOTER_EXTRA_FLAGS}; });
-  }
+  CliJoinTest() : cluster_("cli-join") {}
+  void SetUp() override { cluster_.Start(); }
 
   // `lockmesh run NAME --join <cluster flags> <flags> -- <command>`.
   std::vector<std::string> Run(const std::string& name, std::vector<std::string> flags,
