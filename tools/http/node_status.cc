@@ -47,8 +47,11 @@ std::string StatusJson(const Node& node, const LeaseLister& leases) {
   w.Key("open").Bool(m.breaker_open).Key("opens").Uint(m.breaker_opens);
   w.Key("rejections").Uint(m.breaker_rejections);
   w.EndObject();
+  // Members() fails only on the node's own thread, where these never run; say so if it did.
+  absl::StatusOr<std::vector<MemberView>> members = node.Members();
   w.Key("members");
-  WriteMembers(node.Members(), w);
+  WriteMembers(members.ok() ? *members : std::vector<MemberView>{}, w);
+  if (!members.ok()) w.Key("members_error").String(std::string(members.status().message()));
   w.Key("leases").BeginArray();
   leases(w);
   w.EndArray();

@@ -84,9 +84,11 @@ class ApiSession : public http::Session {
     }
     if (path == "/v1/members") {
       if (!get) return respond(WrongMethod(path, "GET"));
+      absl::StatusOr<std::vector<MemberView>> members = api_.node_.Members();
+      if (!members.ok()) return respond(ErrorResponse(members.status()));
       JsonWriter w;
       w.BeginObject().Key("members");
-      WriteMembers(api_.node_.Members(), w);
+      WriteMembers(*members, w);
       w.EndObject();
       return respond(Json(std::move(w)));
     }
