@@ -32,9 +32,8 @@ ABSL_FLAG(int64_t, lease_max_ms, 30000,
 ABSL_FLAG(std::string, log, "warning", "least log level printed: debug, info, warning, error, off");
 
 namespace lockmesh::tools {
-namespace {
 
-std::vector<std::string> List(const std::string& text) {
+std::vector<std::string> ParseList(absl::string_view text) {
   std::vector<std::string> out;
   for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
     out.emplace_back(absl::StripAsciiWhitespace(part));
@@ -42,7 +41,14 @@ std::vector<std::string> List(const std::string& text) {
   return out;
 }
 
-}  // namespace
+std::vector<Peer> ParseVoters(absl::string_view text) {
+  std::vector<Peer> out;
+  for (const std::string& v : ParseList(text)) {
+    const std::size_t at = v.find('@');
+    out.push_back(at == std::string::npos ? Peer{v, ""} : Peer{v.substr(0, at), v.substr(at + 1)});
+  }
+  return out;
+}
 
 std::string LogTimestamp(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
@@ -53,12 +59,8 @@ absl::StatusOr<NodeOptions> NodeOptionsFromFlags() {
   o.name = absl::GetFlag(FLAGS_name);
   o.bind_address = absl::GetFlag(FLAGS_bind);
   o.advertise_address = absl::GetFlag(FLAGS_advertise);
-  o.seeds = List(absl::GetFlag(FLAGS_seeds));
-  for (const std::string& v : List(absl::GetFlag(FLAGS_voters))) {
-    const std::size_t at = v.find('@');
-    o.voters.push_back(at == std::string::npos ? Peer{v, ""}
-                                               : Peer{v.substr(0, at), v.substr(at + 1)});
-  }
+  o.seeds = ParseList(absl::GetFlag(FLAGS_seeds));
+  o.voters = ParseVoters(absl::GetFlag(FLAGS_voters));
   o.cluster_name = absl::GetFlag(FLAGS_cluster);
   if (const std::string path = absl::GetFlag(FLAGS_key_file); !path.empty()) {
     std::ifstream in(path);

@@ -13,8 +13,10 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "lockmesh/options.h"
 
@@ -24,5 +26,11 @@ namespace lockmesh::tools {
 std::string LogTimestamp(absl::Time t);
 
 absl::StatusOr<NodeOptions> NodeOptionsFromFlags();
+
+// How --seeds and --voters text is read (pure; fuzz/target_node_options.cc calls these):
+// items split at ',', each trimmed of ASCII whitespace, blank items skipped.
+std::vector<std::string> ParseList(absl::string_view text);
+// --voters: each item "name@address" (split at the first '@') or "name" (address empty).
+std::vector<Peer> ParseVoters(absl::string_view text);
 
 }  // namespace lockmesh::tools

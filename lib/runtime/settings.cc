@@ -1,5 +1,7 @@
 // Validation of NodeOptions and their translation into the cores' configurations.
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 
 #include "absl/container/btree_set.h"
 #include "absl/strings/str_cat.h"
@@ -141,6 +143,15 @@ absl::StatusOr<Settings> MakeSettings(NodeOptions options) {
     return Invalid(absl::StrCat("clock_error_ppm must be in [0, ", core::kRhoPpmMax, "]"));
   }
   s.lease.rho_ppm = options.clock_error_ppm;
+  // Converted to microseconds below: refuse what the product cannot hold (signed overflow is
+  // undefined; a wrapped value could even pass Validate). Validate judges the rest.
+  constexpr int64_t kMsMax = std::numeric_limits<int64_t>::max() / 1000;
+  if (options.lease_duration_max.count() < 0 || options.lease_duration_max.count() > kMsMax) {
+    return Invalid(absl::StrCat("lease_duration_max must be in [0, ", kMsMax, "] ms"));
+  }
+  if (options.quarantine.count() < 0 || options.quarantine.count() > kMsMax) {
+    return Invalid(absl::StrCat("quarantine must be in [0, ", kMsMax, "] ms"));
+  }
   s.lease.lease_duration_us_max = options.lease_duration_max.count() * 1000;
   s.lease.quarantine_us = options.quarantine.count() == 0 ? s.lease.QuarantineUsMin()
                                                           : options.quarantine.count() * 1000;

@@ -14,7 +14,7 @@ namespace lockmesh::runtime {
 
 Transport::Transport(boost::asio::io_context& io, std::shared_ptr<const crypto::Keyring> keyring,
                      std::string cluster_name)
-    : io_(io), keyring_(std::move(keyring)), cluster_name_(std::move(cluster_name)), socket_(io) {
+    : keyring_(std::move(keyring)), cluster_name_(std::move(cluster_name)), socket_(io) {
   nonce_ring_.assign(kReplayWindowDatagrams, 0);
   nonces_.reserve(kReplayWindowDatagrams);
 }

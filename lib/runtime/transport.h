@@ -107,7 +107,6 @@ class Transport {
   // False if the nonce was seen within the window; remembers it otherwise.
   bool FirstSighting(std::string_view datagram);
 
-  boost::asio::io_context& io_;
   std::shared_ptr<const crypto::Keyring> keyring_;
   const std::string cluster_name_;
   udp::socket socket_;

@@ -1,6 +1,7 @@
 // What bad options and bad datagrams get from a node.
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <limits>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -77,6 +78,16 @@ TEST(OptionsTest, BadOptionsAreRefusedWithTheReason) {
   o.lease_duration_max = std::chrono::seconds(10);
   o.quarantine = std::chrono::seconds(5);
   ExpectRefused(o, "unsafe");
+  // Durations whose microseconds overflow int64 (lockmesh-node --lease_max_ms reads any int64).
+  o = Good();
+  o.lease_duration_max = std::chrono::milliseconds(std::numeric_limits<int64_t>::max());
+  ExpectRefused(o, "lease_duration_max must be in");
+  o = Good();
+  o.quarantine = std::chrono::milliseconds(std::numeric_limits<int64_t>::max() / 1000 + 1);
+  ExpectRefused(o, "quarantine must be in");
+  o = Good();
+  o.quarantine = std::chrono::milliseconds(-1);
+  ExpectRefused(o, "quarantine must be in");
   o = Good();
   o.clock_error_ppm = -1;
   ExpectRefused(o, "clock_error_ppm");
