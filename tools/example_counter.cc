@@ -124,12 +124,8 @@ void Increments(lockmesh::Node& node, const std::string& file,
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("a fenced counter protected by a lockmesh lease");
   absl::ParseCommandLine(argc, argv);
-  // Block the stop signals in every thread; the main thread waits for them.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  // Blocked before any thread starts, so every thread inherits the mask.
+  const sigset_t stop = lockmesh::tools::BlockStopSignals();
 
   absl::StatusOr<lockmesh::NodeOptions> options = lockmesh::tools::NodeOptionsFromFlags();
   if (!options.ok()) {

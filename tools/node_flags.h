@@ -12,6 +12,8 @@
 //   "2026-11-28T00:41:03.123456Z n1 info member.dead: n3 (suspected by 2)"
 #pragma once
 
+#include <signal.h>
+
 #include <string>
 #include <vector>
 
@@ -26,6 +28,10 @@ namespace lockmesh::tools {
 std::string LogTimestamp(absl::Time t);
 
 absl::StatusOr<NodeOptions> NodeOptionsFromFlags();
+
+// Blocks SIGINT and SIGTERM in the calling thread (and the threads it starts later) and
+// returns that set, for the main thread to sigwait() on: a tool's clean-shutdown path.
+sigset_t BlockStopSignals();
 
 // How --seeds and --voters text is read (pure; fuzz/target_node_options.cc calls these):
 // items split at ',', each trimmed of ASCII whitespace, blank items skipped.

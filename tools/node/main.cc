@@ -82,12 +82,8 @@ int main(int argc, char** argv) {
   for (std::string& a : *args) arg_ptrs.push_back(a.data());
   absl::ParseCommandLine(static_cast<int>(arg_ptrs.size()), arg_ptrs.data());
 
-  // The stop signals are blocked in every thread; the main thread waits for them.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  // Blocked before any thread starts, so every thread inherits the mask.
+  const sigset_t stop = lockmesh::tools::BlockStopSignals();
 
   absl::StatusOr<lockmesh::NodeOptions> options = lockmesh::tools::NodeOptionsFromFlags();
   if (!options.ok()) return Fail(2, options.status().message());
