@@ -13,7 +13,7 @@
 #include "tests/tools/cli_cluster.h"
 #include "tests/tools/cli_process.h"
 #include "tools/cli/exit_codes.h"
-#include "tools/cli/json.h"
+#include "tools/http/json.h"
 
 namespace lockmesh::testing {
 namespace {
@@ -109,10 +109,10 @@ TEST_F(CliRunTest, WhileHeldOthersGiveUpWithTheWaitCodeAndHolderShowsIt) {
   // holder: held through n0 (with the token the command saw), not through n1.
   const CliResult here = RunToEnd(Cli(0, {"holder", "busy", "--json"}));
   ASSERT_EQ(here.status, 0) << here.err;
-  absl::StatusOr<cli::Json> json = cli::ParseJson(here.out);
+  absl::StatusOr<tools::JsonValue> json = tools::ParseJson(here.out);
   ASSERT_TRUE(json.ok()) << here.out;
-  EXPECT_TRUE(json->Find("held_here")->boolean);
-  EXPECT_EQ(json->Find("token")->text, started->substr(8));
+  EXPECT_TRUE(json->Find("held_here")->boolean());
+  EXPECT_EQ(json->Find("token")->number_text(), started->substr(8));
   const CliResult there = RunToEnd(Cli(1, {"holder", "busy"}));
   EXPECT_EQ(there.status, 0);
   EXPECT_NE(there.out.find("held_here:  false"), std::string::npos) << there.out;
@@ -156,9 +156,9 @@ TEST_F(CliRunTest, StatusAndMembersAsTablesAndJson) {
   }
   const CliResult json = RunToEnd(Cli(2, {"members", "--json"}));
   ASSERT_EQ(json.status, 0);
-  absl::StatusOr<cli::Json> parsed = cli::ParseJson(json.out);
+  absl::StatusOr<tools::JsonValue> parsed = tools::ParseJson(json.out);
   ASSERT_TRUE(parsed.ok()) << json.out;
-  EXPECT_EQ(parsed->Find("members")->items.size(), 3u);
+  EXPECT_EQ(parsed->Find("members")->array().size(), 3u);
   const CliResult status = RunToEnd(Cli(2, {"status"}));
   ASSERT_EQ(status.status, 0) << status.err;
   EXPECT_EQ(status.out.rfind("node.name:", 0), 0u) << status.out;

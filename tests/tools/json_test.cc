@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tools/limits.h"
 #include "tools/node/api_request.h"
 
 namespace lockmesh::tools {
@@ -41,6 +43,42 @@ TEST(JsonParserTest, DecodesEscapesAndSurrogatePairs) {
   EXPECT_EQ(v->Find("b")->array()[0].integer(), 1);
   EXPECT_EQ(v->Find("b")->array()[1].integer(), std::nullopt);  // not an integer
   EXPECT_EQ(v->Find("b")->array()[1].number_text(), "2.5e3");
+}
+
+TEST(JsonParserTest, KeepsMemberOrderAndReadsTokensExactly) {
+  absl::StatusOr<JsonValue> v =
+      ParseJson(R"({"z":1,"token":18446744073709551615,"a":{"y":null,"b":[1.5e3,"x"]},"m":-1})");
+  ASSERT_TRUE(v.ok()) << v.status();
+  std::vector<std::string> names;
+  for (const auto& [name, unused] : v->object()) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"z", "token", "a", "m"}));  // as written
+  // 2^64-1: beyond int64 and far beyond a double's 2^53, read exactly from the text.
+  EXPECT_EQ(v->Find("token")->uint64(), 18446744073709551615u);
+  EXPECT_EQ(v->Find("token")->integer(), std::nullopt);
+  EXPECT_EQ(v->Find("m")->uint64(), std::nullopt);                        // negative
+  EXPECT_EQ(v->Find("a")->Find("b")->array()[0].uint64(), std::nullopt);  // not an integer
+  EXPECT_EQ(v->Find("a")->uint64(), std::nullopt);                        // not a number
+  EXPECT_EQ(ParseJson("18446744073709551616")->uint64(), std::nullopt);   // 2^64: too big
+  EXPECT_EQ(v->Find("a")->Find("nope"), nullptr);
+  EXPECT_EQ(v->Find("z")->Find("z"), nullptr);  // not an object
+  // Written back whole, order and number text unchanged.
+  EXPECT_EQ(JsonText(*v),
+            R"({"z":1,"token":18446744073709551615,"a":{"y":null,"b":[1.5e3,"x"]},"m":-1})");
+}
+
+TEST(JsonParserTest, LimitsAreTheCallers) {
+  std::string wide = "[";
+  for (int i = 0; i < 200; ++i) absl::StrAppend(&wide, i ? "," : "", i);
+  wide += "]";
+  EXPECT_NE(ParseJson(wide).status().message().find("too many elements"),
+            absl::string_view::npos);  // request bodies: kJsonMembersMax
+  EXPECT_TRUE(ParseJson(wide, JsonLimits{kJsonDepthMax, 200}).ok());
+  EXPECT_NE(ParseJson(wide, JsonLimits{kJsonDepthMax, 199}).status().message().find("too many"),
+            absl::string_view::npos);
+  const std::string deep = std::string(20, '[') + std::string(20, ']');
+  EXPECT_TRUE(ParseJson(deep, JsonLimits{20, kJsonMembersMax}).ok());
+  EXPECT_NE(ParseJson(deep, JsonLimits{19, kJsonMembersMax}).status().message().find("deeply"),
+            absl::string_view::npos);
 }
 
 TEST(JsonParserTest, RefusesEachMalformedTextNamingTheProblem) {

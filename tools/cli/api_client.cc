@@ -20,6 +20,11 @@
 #include "tools/limits.h"
 
 namespace lockmesh::cli {
+
+absl::StatusOr<tools::JsonValue> ParseAnswer(absl::string_view text) {
+  return tools::ParseJson(text,
+                          tools::JsonLimits{tools::kCliJsonDepthMax, tools::kCliResponseBytesMax});
+}
 namespace http = boost::beast::http;
 using stream = boost::asio::local::stream_protocol;
 
@@ -138,11 +143,12 @@ absl::StatusOr<std::string> ApiClient::CallText(http::verb method, absl::string_
   return response.body();
 }
 
-absl::StatusOr<Json> ApiClient::Call(http::verb method, absl::string_view target, std::string body,
-                                     std::chrono::milliseconds timeout) {
+absl::StatusOr<tools::JsonValue> ApiClient::Call(http::verb method, absl::string_view target,
+                                                 std::string body,
+                                                 std::chrono::milliseconds timeout) {
   absl::StatusOr<std::string> text = CallText(method, target, std::move(body), timeout);
   if (!text.ok()) return text.status();
-  absl::StatusOr<Json> json = ParseJson(*text);
+  absl::StatusOr<tools::JsonValue> json = ParseAnswer(*text);
   if (!json.ok()) {
     return Fail(kExitProtocol, absl::StrCat("the node's answer to ", target,
                                             " is not JSON: ", json.status().message()));

@@ -6,7 +6,8 @@
 //
 //   absl::StatusOr<std::string> path = FindSocket(flag_value);
 //   absl::StatusOr<std::unique_ptr<ApiClient>> api = ApiClient::Connect(*path);
-//   absl::StatusOr<Json> lease = (*api)->Call(http::verb::post, "/v1/acquire", body, timeout);
+//   absl::StatusOr<tools::JsonValue> lease = (*api)->Call(http::verb::post, "/v1/acquire", body,
+//   timeout);
 //
 // Failures carry their exit code (failure.h): no socket or refused 69, permission 77, a
 // call not answered within its timeout or a broken connection 69, a malformed answer 76,
@@ -25,9 +26,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "tools/cli/json.h"
+#include "tools/http/json.h"
 
 namespace lockmesh::cli {
+
+// One answer of the node's API as JSON. The answer's size (kCliResponseBytesMax) already
+// bounds how many members or elements it can hold, so only nesting has a bound of its own.
+absl::StatusOr<tools::JsonValue> ParseAnswer(absl::string_view text);
 
 // The socket to use: `flag` if set, else $LOCKMESH_SOCKET, else the only *.sock in
 // `run_dir` (usage error if there are several, node not running if none).
@@ -40,8 +45,8 @@ class ApiClient {
 
   // Sends one request (`body` as JSON when not empty) and reads the answer within `timeout`.
   // A 2xx answer's body parsed as JSON; an error answer as FromHttp() maps it.
-  absl::StatusOr<Json> Call(boost::beast::http::verb method, absl::string_view target,
-                            std::string body, std::chrono::milliseconds timeout);
+  absl::StatusOr<tools::JsonValue> Call(boost::beast::http::verb method, absl::string_view target,
+                                        std::string body, std::chrono::milliseconds timeout);
   // The same, the 2xx body as raw text (for --json output).
   absl::StatusOr<std::string> CallText(boost::beast::http::verb method, absl::string_view target,
                                        std::string body, std::chrono::milliseconds timeout);

@@ -38,7 +38,7 @@ int Show(const Invocation& inv) {
       (*api)->CallText(boost::beast::http::verb::get, target, "",
                        std::chrono::milliseconds(tools::kCliRequestTimeoutMs));
   if (!text.ok()) return Complain(text.status());
-  absl::StatusOr<Json> json = ParseJson(*text);
+  absl::StatusOr<tools::JsonValue> json = ParseAnswer(*text);
   if (!json.ok()) {
     return Complain(Fail(kExitProtocol,
                          absl::StrCat("the node's answer is not JSON: ", json.status().message())));
@@ -50,10 +50,10 @@ int Show(const Invocation& inv) {
     return kExitOk;
   }
   // /v1/members is {"members": [...]} (or a bare array): a table either way.
-  const Json* members = inv.verb == Verb::kMembers ? json->Find("members") : nullptr;
+  const tools::JsonValue* members = inv.verb == Verb::kMembers ? json->Find("members") : nullptr;
   if (members != nullptr) {
     std::fputs(TableOfObjects(*members).c_str(), stdout);
-  } else if (json->kind == Json::Kind::kArray) {
+  } else if (json->type() == tools::JsonValue::Type::kArray) {
     std::fputs(TableOfObjects(*json).c_str(), stdout);
   } else {
     std::fputs(RenderReport(*json).c_str(), stdout);

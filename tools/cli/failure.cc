@@ -6,7 +6,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "tools/cli/json.h"
+#include "tools/cli/api_client.h"
 
 namespace lockmesh::cli {
 namespace {
@@ -47,11 +47,11 @@ ExitCode ExitOf(const absl::Status& status) {
 
 absl::Status FromHttp(int http_status, absl::string_view body) {
   std::string message = absl::StrCat("the node answered HTTP ", http_status);
-  if (absl::StatusOr<Json> json = ParseJson(body); json.ok()) {
-    const Json* error = json->Find("error");
-    const Json* text = error != nullptr ? error->Find("message") : nullptr;
-    if (text != nullptr && text->kind == Json::Kind::kString) {
-      message = absl::StrCat(text->text, " (HTTP ", http_status, ")");
+  if (absl::StatusOr<tools::JsonValue> json = ParseAnswer(body); json.ok()) {
+    const tools::JsonValue* error = json->Find("error");
+    const tools::JsonValue* text = error != nullptr ? error->Find("message") : nullptr;
+    if (text != nullptr && text->type() == tools::JsonValue::Type::kString) {
+      message = absl::StrCat(text->string(), " (HTTP ", http_status, ")");
     }
   }
   switch (http_status) {

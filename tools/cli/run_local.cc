@@ -3,6 +3,7 @@
 // releases the lease at once).
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -10,9 +11,13 @@
 #include "tools/cli/child.h"
 #include "tools/cli/failure.h"
 #include "tools/cli/run.h"
+#include "tools/cli/table.h"
+#include "tools/http/json.h"
 #include "tools/limits.h"
 
 namespace lockmesh::cli {
+
+using tools::JsonValue;
 namespace {
 
 namespace http = boost::beast::http;
@@ -38,25 +43,24 @@ class ApiWatch : public LeaseWatch {
     const auto timeout =
         std::min(milliseconds(tools::kCliRequestTimeoutMs),
                  std::chrono::duration_cast<milliseconds>(deadline_ - sent) + milliseconds(1));
-    absl::StatusOr<Json> answer = api_.Call(http::verb::get, "/v1/leases", "", timeout);
+    absl::StatusOr<JsonValue> answer = api_.Call(http::verb::get, "/v1/leases", "", timeout);
     if (!answer.ok()) {
       return Fail(kExitLeaseLost,
                   absl::StrCat("lost touch with the node: ", answer.status().message()));
     }
-    const Json* leases = answer->Find("leases");
-    if (leases == nullptr || leases->kind != Json::Kind::kArray) {
+    const JsonValue* leases = answer->Find("leases");
+    if (leases == nullptr || leases->type() != JsonValue::Type::kArray) {
       return Fail(kExitLeaseLost, "the node's lease list makes no sense");
     }
-    for (const Json& lease : leases->items) {
-      const Json* id = lease.Find("lease_id");
-      if (id == nullptr || id->Cell() != lease_id_) continue;
-      const Json* lost = lease.Find("lost");
-      if (lost != nullptr && lost->kind == Json::Kind::kBool && lost->boolean) {
+    for (const JsonValue& lease : leases->array()) {
+      const JsonValue* id = lease.Find("lease_id");
+      if (id == nullptr || Cell(*id) != lease_id_) continue;
+      const JsonValue* lost = lease.Find("lost");
+      if (lost != nullptr && lost->type() == JsonValue::Type::kBool && lost->boolean()) {
         return Fail(kExitLeaseLost, "the node reports it lost");
       }
-      int64_t expires_ms = 0;
-      if (const Json* e = lease.Find("expires_in_ms"); e != nullptr && e->AsInt64(&expires_ms)) {
-        deadline_ = sent + milliseconds(expires_ms);
+      if (const JsonValue* e = lease.Find("expires_in_ms"); e != nullptr && e->integer()) {
+        deadline_ = sent + milliseconds(*e->integer());
       }
       return absl::OkStatus();
     }
@@ -77,25 +81,34 @@ struct Granted {
 };
 
 absl::StatusOr<Granted> Acquire(ApiClient& api, const Invocation& inv) {
-  std::string body =
-      absl::StrCat("{\"resource\":", JsonQuote(inv.operand), ",\"ttl_ms\":", inv.ttl.count(),
-                   ",\"wait_ms\":", inv.wait.count(), ",\"auto_renew\":true",
-                   inv.wait.count() == 0 ? ",\"try\":true}" : "}");
+  tools::JsonWriter request;
+  request.BeginObject().Key("resource").String(inv.operand);
+  request.Key("ttl_ms").Int(inv.ttl.count()).Key("wait_ms").Int(inv.wait.count());
+  request.Key("auto_renew").Bool(true);
+  if (inv.wait.count() == 0) request.Key("try").Bool(true);
+  std::string body = std::move(request.EndObject()).Take();
   const Clock::time_point sent = Clock::now();
-  absl::StatusOr<Json> answer = api.Call(http::verb::post, "/v1/acquire", std::move(body),
-                                         inv.wait + milliseconds(tools::kCliAcquireSlackMs));
+  absl::StatusOr<JsonValue> answer = api.Call(http::verb::post, "/v1/acquire", std::move(body),
+                                              inv.wait + milliseconds(tools::kCliAcquireSlackMs));
   if (!answer.ok()) return answer.status();
   Granted g;
-  const Json* id = answer->Find("lease_id");
-  const Json* token = answer->Find("token");
+  const JsonValue* id = answer->Find("lease_id");
+  const JsonValue* token = answer->Find("token");
   int64_t expires_ms = inv.ttl.count();
-  if (const Json* e = answer->Find("expires_in_ms"); e != nullptr && !e->AsInt64(&expires_ms)) {
-    id = nullptr;
+  if (const JsonValue* e = answer->Find("expires_in_ms"); e != nullptr) {
+    if (e->integer()) {
+      expires_ms = *e->integer();
+    } else {
+      id = nullptr;
+    }
   }
-  if (id == nullptr || token == nullptr || !token->AsUint64(&g.token)) {
+  // Tokens pass 2^53, so they are read exactly from the number's text.
+  const std::optional<uint64_t> exact = token != nullptr ? token->uint64() : std::nullopt;
+  if (id == nullptr || !exact) {
     return Fail(kExitProtocol, "the node's grant lacks a lease_id, token or expires_in_ms");
   }
-  g.lease_id = id->Cell();
+  g.token = *exact;
+  g.lease_id = Cell(*id);
   g.deadline = sent + milliseconds(expires_ms);
   return g;
 }
@@ -134,9 +147,10 @@ int RunLocal(const Invocation& inv) {
         Fail(kExitLeaseLost, absl::StrCat("lease on \"", inv.operand, "\" lost (",
                                           out.why.message(), "); the command was stopped")));
   }
-  absl::StatusOr<Json> released =
-      (*api)->Call(http::verb::post, "/v1/release",
-                   absl::StrCat("{\"lease_id\":", JsonQuote(lease->lease_id), "}"),
+  tools::JsonWriter release;
+  release.BeginObject().Key("lease_id").String(lease->lease_id).EndObject();
+  absl::StatusOr<JsonValue> released =
+      (*api)->Call(http::verb::post, "/v1/release", std::move(release).Take(),
                    milliseconds(tools::kCliRequestTimeoutMs));
   if (!released.ok()) {
     if (ExitOf(released.status()) == kExitLeaseLost) {

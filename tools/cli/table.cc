@@ -7,6 +7,9 @@
 #include "absl/strings/str_cat.h"
 
 namespace lockmesh::cli {
+
+using tools::JsonValue;
+
 namespace {
 
 // Characters, not bytes: UTF-8 continuation bytes do not take a column.
@@ -14,33 +17,31 @@ std::size_t Width(const std::string& s) {
   return std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; });
 }
 
-bool IsTableArray(const Json& v) {
-  return v.kind == Json::Kind::kArray && !v.items.empty() &&
-         std::all_of(v.items.begin(), v.items.end(),
-                     [](const Json& e) { return e.kind == Json::Kind::kObject; });
+bool IsTableArray(const JsonValue& v) {
+  return v.type() == JsonValue::Type::kArray && !v.array().empty() &&
+         std::all_of(v.array().begin(), v.array().end(),
+                     [](const JsonValue& e) { return e.is_object(); });
 }
 
 // Scalar members of `object` as (dotted name, cell), nested objects flattened.
-void Flatten(const Json& object, const std::string& prefix,
+void Flatten(const JsonValue& object, const std::string& prefix,
              std::vector<std::pair<std::string, std::string>>& out) {
-  for (std::size_t i = 0; i < object.keys.size(); ++i) {
-    const Json& v = object.items[i];
-    const std::string name = prefix + object.keys[i];
-    if (v.kind == Json::Kind::kObject) {
+  for (const auto& [key, v] : object.object()) {
+    const std::string name = prefix + key;
+    if (v.is_object()) {
       Flatten(v, name + ".", out);
     } else if (!IsTableArray(v)) {
-      out.emplace_back(name, v.Cell());
+      out.emplace_back(name, Cell(v));
     }
   }
 }
 
 // Arrays of objects anywhere in `object`, as (dotted name, array).
-void Tables(const Json& object, const std::string& prefix,
-            std::vector<std::pair<std::string, const Json*>>& out) {
-  for (std::size_t i = 0; i < object.keys.size(); ++i) {
-    const Json& v = object.items[i];
-    if (v.kind == Json::Kind::kObject) Tables(v, prefix + object.keys[i] + ".", out);
-    if (IsTableArray(v)) out.emplace_back(prefix + object.keys[i], &v);
+void Tables(const JsonValue& object, const std::string& prefix,
+            std::vector<std::pair<std::string, const JsonValue*>>& out) {
+  for (const auto& [key, v] : object.object()) {
+    if (v.is_object()) Tables(v, prefix + key + ".", out);
+    if (IsTableArray(v)) out.emplace_back(prefix + key, &v);
   }
 }
 
@@ -71,31 +72,42 @@ std::string RenderTable(const std::vector<std::string>& header,
   return out;
 }
 
-std::string TableOfObjects(const Json& array) {
-  if (array.kind != Json::Kind::kArray) return JsonText(array) + "\n";
-  if (array.items.empty()) return "(none)\n";
+std::string Cell(const JsonValue& value) {
+  switch (value.type()) {
+    case JsonValue::Type::kNull:
+      return "-";
+    case JsonValue::Type::kString:
+      return value.string();
+    default:
+      return tools::JsonText(value);
+  }
+}
+
+std::string TableOfObjects(const JsonValue& array) {
+  if (array.type() != JsonValue::Type::kArray) return tools::JsonText(array) + "\n";
+  if (array.array().empty()) return "(none)\n";
   std::vector<std::string> names;
-  for (const Json& e : array.items) {
-    for (const std::string& k : e.keys) {
+  for (const JsonValue& e : array.array()) {
+    for (const auto& [k, unused] : e.object()) {
       if (std::find(names.begin(), names.end(), k) == names.end()) names.push_back(k);
     }
   }
   std::vector<std::string> header;
   for (const std::string& n : names) header.push_back(absl::AsciiStrToUpper(n));
   std::vector<std::vector<std::string>> rows;
-  for (const Json& e : array.items) {
+  for (const JsonValue& e : array.array()) {
     std::vector<std::string> row;
     for (const std::string& n : names) {
-      const Json* v = e.Find(n);
-      row.push_back(v == nullptr ? "-" : v->Cell());
+      const JsonValue* v = e.Find(n);
+      row.push_back(v == nullptr ? "-" : Cell(*v));
     }
     rows.push_back(std::move(row));
   }
   return RenderTable(header, rows);
 }
 
-std::string RenderReport(const Json& object) {
-  if (object.kind != Json::Kind::kObject) return JsonText(object) + "\n";
+std::string RenderReport(const JsonValue& object) {
+  if (!object.is_object()) return tools::JsonText(object) + "\n";
   std::vector<std::pair<std::string, std::string>> scalars;
   Flatten(object, "", scalars);
   std::size_t width = 0;
@@ -104,7 +116,7 @@ std::string RenderReport(const Json& object) {
   for (const auto& [name, value] : scalars) {
     absl::StrAppend(&out, name, ":", std::string(width - Width(name) + 2, ' '), value, "\n");
   }
-  std::vector<std::pair<std::string, const Json*>> tables;
+  std::vector<std::pair<std::string, const JsonValue*>> tables;
   Tables(object, "", tables);
   for (const auto& [name, array] : tables) {
     absl::StrAppend(&out, out.empty() ? "" : "\n", name, ":\n", TableOfObjects(*array));

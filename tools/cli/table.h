@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/cli/json.h"
+#include "tools/http/json.h"
 
 namespace lockmesh::cli {
 
@@ -26,11 +26,14 @@ std::string RenderTable(const std::vector<std::string>& header,
 
 // An array of objects as a table: one column per member name, in first-seen order, headed
 // by the name in upper case; a row lacking a member gets "-". "(none)" for an empty array.
-std::string TableOfObjects(const Json& array);
+std::string TableOfObjects(const tools::JsonValue& array);
 
 // An object as a report: its scalar members first, "name: value" with the values aligned
 // (nested objects flattened as "outer.inner"), then each array of objects as a titled
 // table. Anything else prints as compact JSON.
-std::string RenderReport(const Json& object);
+std::string RenderReport(const tools::JsonValue& object);
+
+// A value as one table cell: strings bare, null as "-", anything else as compact JSON.
+std::string Cell(const tools::JsonValue& value);
 
 }  // namespace lockmesh::cli

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "tools/limits.h"
@@ -35,9 +36,20 @@ std::optional<int64_t> JsonValue::integer() const {
   return v;
 }
 
+std::optional<uint64_t> JsonValue::uint64() const {
+  if (type_ != Type::kNumber || text_.find_first_of(".eE-") != std::string::npos) {
+    return std::nullopt;
+  }
+  uint64_t v = 0;
+  if (!absl::SimpleAtoi(text_, &v)) return std::nullopt;
+  return v;
+}
+
 const JsonValue* JsonValue::Find(absl::string_view key) const {
-  auto it = object_.find(std::string(key));
-  return it == object_.end() ? nullptr : &it->second;
+  for (const auto& [name, value] : object_) {
+    if (name == key) return &value;
+  }
+  return nullptr;
 }
 
 namespace {
@@ -95,7 +107,7 @@ void AppendUtf8(uint32_t cp, std::string& out) {
 // Recursive descent over one text; every error names its byte offset.
 class JsonParser {
  public:
-  explicit JsonParser(absl::string_view text) : text_(text) {}
+  JsonParser(absl::string_view text, JsonLimits limits) : text_(text), limits_(limits) {}
 
   absl::StatusOr<JsonValue> Document() {
     JsonValue v;
@@ -126,7 +138,7 @@ class JsonParser {
     if (pos_ >= text_.size()) return Error("expected a value, found the end");
     const char c = text_[pos_];
     if (c == '{' || c == '[') {
-      if (depth >= kJsonDepthMax) return Error("nested too deeply");
+      if (depth >= limits_.depth_max) return Error("nested too deeply");
       return c == '{' ? Object(v, depth + 1) : Array(v, depth + 1);
     }
     if (c == '"') {
@@ -151,17 +163,19 @@ class JsonParser {
       ++pos_;
       return absl::OkStatus();
     }
+    absl::flat_hash_set<std::string> names;
     while (true) {
       SkipSpace();
       if (pos_ >= text_.size() || text_[pos_] != '"') return Error("expected a member name");
       std::string key;
       if (absl::Status s = String(key); !s.ok()) return s;
-      if (v.object_.count(key) != 0) return Error(absl::StrCat("duplicate member \"", key, "\""));
-      if (v.object_.size() >= kJsonMembersMax) return Error("too many members");
+      if (!names.insert(key).second) return Error(absl::StrCat("duplicate member \"", key, "\""));
+      if (v.object_.size() >= limits_.members_max) return Error("too many members");
       SkipSpace();
       if (pos_ >= text_.size() || text_[pos_] != ':') return Error("expected ':'");
       ++pos_;
-      if (absl::Status s = Value(v.object_[key], depth); !s.ok()) return s;
+      JsonValue& member = v.object_.emplace_back(std::move(key), JsonValue()).second;
+      if (absl::Status s = Value(member, depth); !s.ok()) return s;
       SkipSpace();
       if (pos_ < text_.size() && text_[pos_] == ',') {
         ++pos_;
@@ -184,7 +198,7 @@ class JsonParser {
       return absl::OkStatus();
     }
     while (true) {
-      if (v.array_.size() >= kJsonMembersMax) return Error("too many elements");
+      if (v.array_.size() >= limits_.members_max) return Error("too many elements");
       if (absl::Status s = Value(v.array_.emplace_back(), depth); !s.ok()) return s;
       SkipSpace();
       if (pos_ < text_.size() && text_[pos_] == ',') {
@@ -309,10 +323,23 @@ class JsonParser {
   }
 
   absl::string_view text_;
+  JsonLimits limits_;
   std::size_t pos_ = 0;
 };
 
-absl::StatusOr<JsonValue> ParseJson(absl::string_view text) { return JsonParser(text).Document(); }
+absl::StatusOr<JsonValue> ParseJson(absl::string_view text) {
+  return ParseJson(text, JsonLimits{kJsonDepthMax, kJsonMembersMax});
+}
+
+absl::StatusOr<JsonValue> ParseJson(absl::string_view text, JsonLimits limits) {
+  return JsonParser(text, limits).Document();
+}
+
+std::string JsonText(const JsonValue& value) {
+  JsonWriter w;
+  w.Value(value);
+  return std::move(w).Take();
+}
 
 void JsonWriter::Separate() {
   if (after_key_) {
@@ -413,6 +440,29 @@ JsonWriter& JsonWriter::Null() {
   Separate();
   out_ += "null";
   return *this;
+}
+JsonWriter& JsonWriter::Value(const JsonValue& value) {
+  switch (value.type()) {
+    case JsonValue::Type::kNull:
+      return Null();
+    case JsonValue::Type::kBool:
+      return Bool(value.boolean());
+    case JsonValue::Type::kNumber:
+      Separate();
+      out_ += value.number_text();  // checked by the parser, so already JSON
+      return *this;
+    case JsonValue::Type::kString:
+      return String(value.string());
+    case JsonValue::Type::kArray:
+      BeginArray();
+      for (const JsonValue& e : value.array()) Value(e);
+      return EndArray();
+    case JsonValue::Type::kObject:
+      BeginObject();
+      for (const auto& [key, member] : value.object()) Key(key).Value(member);
+      return EndObject();
+  }
+  return Null();
 }
 
 }  // namespace lockmesh::tools
