@@ -1,9 +1,6 @@
 // Three (or four) nodes as separate processes on loopback: lockmesh-example-counter
 // instances, driven through their stdout lines and killed with real signals.
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,100 +14,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "tests/runtime/test_cluster.h"
+#include "tests/runtime/test_process.h"
 
-extern char** environ;
 
 namespace lockmesh::testing {
 namespace {
-
-// One child process with its stdout and stderr on a pipe, read line by line.
-class Process {
- public:
-  explicit Process(std::vector<std::string> args) {
-    int fds[2];
-    EXPECT_EQ(::pipe(fds), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(fds[1]);
-    fd_ = fds[0];
-  }
-  ~Process() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    ::close(fd_);
-  }
-
-  // The first line (since the last match) that starts with `prefix`, waiting for output up
-  // to `bound`; nullopt on timeout or end of output.
-  std::optional<std::string> WaitLine(std::string_view prefix,
-                                      std::chrono::milliseconds bound = std::chrono::seconds(60)) {
-    const auto until = std::chrono::steady_clock::now() + bound;
-    while (true) {
-      while (next_ < lines_.size()) {
-        const std::string& line = lines_[next_++];
-        if (line.rfind(prefix, 0) == 0) return line;
-      }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          until - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-      char buf[4096];
-      const ssize_t n = ::read(fd_, buf, sizeof(buf));
-      if (n <= 0) return std::nullopt;
-      partial_.append(buf, n);
-      for (std::size_t eol; (eol = partial_.find('\n')) != std::string::npos;) {
-        lines_.push_back(partial_.substr(0, eol));
-        partial_.erase(0, eol + 1);
-      }
-    }
-  }
-  void Signal(int sig) { ::kill(pid_, sig); }
-  // The exit status after `sig` (or a normal exit); -1 if it did not exit normally.
-  int Wait() {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  // The first log record (since the last match) whose text after its timestamp starts with
-  // `record`, e.g. "n0 info member.left: n2".
-  std::optional<std::string> WaitLog(std::string_view record) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < until) {
-      std::optional<std::string> line =
-          WaitLine("", std::chrono::duration_cast<std::chrono::milliseconds>(
-                           until - std::chrono::steady_clock::now()));
-      if (!line.has_value()) return std::nullopt;
-      const std::size_t space = line->find(' ');
-      if (space != std::string::npos && line->compare(space + 1, record.size(), record) == 0) {
-        return line;
-      }
-    }
-    return std::nullopt;
-  }
-  std::string Output() const { return absl::StrJoin(lines_, "\n"); }
-
- private:
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  std::vector<std::string> lines_;
-  std::size_t next_ = 0;
-  std::string partial_;
-};
 
 uint64_t TokenOf(const std::string& line) { return std::stoull(line.substr(line.find(' ') + 1)); }
 
@@ -140,7 +50,7 @@ class ProcessTest : public ::testing::Test {
   }
 
   // Node i (0..3); the first three are the voters.
-  std::unique_ptr<Process> Run(int i, std::vector<std::string> extra, bool bootstrap = true) {
+  std::unique_ptr<TestProcess> Run(int i, std::vector<std::string> extra, bool bootstrap = true) {
     std::vector<std::string> args = {
         LOCKMESH_COUNTER_BIN,
         absl::StrCat("--name=n", i),
@@ -155,7 +65,7 @@ class ProcessTest : public ::testing::Test {
     if (i == 3) args.push_back(absl::StrCat("--seeds=", addresses_[1], ",", addresses_[2]));
     if (bootstrap) args.push_back("--bootstrap");
     for (std::string& e : extra) args.push_back(std::move(e));
-    auto p = std::make_unique<Process>(std::move(args));
+    auto p = std::make_unique<TestProcess>(std::move(args));
     std::optional<std::string> ready = p->WaitLine("READY");
     EXPECT_TRUE(ready.has_value()) << p->Output();
     return p;
@@ -166,10 +76,10 @@ class ProcessTest : public ::testing::Test {
 };
 
 TEST_F(ProcessTest, ThreeProcessesIncrementAFencedCounterExactlyRightAndLeaveGracefully) {
-  std::vector<std::unique_ptr<Process>> p;
+  std::vector<std::unique_ptr<TestProcess>> p;
   for (int i = 0; i < 3; ++i) p.push_back(Run(i, {"--increments=20", "--lease_ms=2000"}));
   for (int i = 0; i < 3; ++i) {
-    std::optional<std::string> done = p[i]->WaitLine("DONE", std::chrono::seconds(120));
+    std::optional<std::string> done = p[i]->WaitLine("DONE", false, std::chrono::seconds(120));
     ASSERT_TRUE(done.has_value()) << p[i]->Output();
     EXPECT_EQ(*done, "DONE 20 fenced=0");
   }
@@ -178,7 +88,8 @@ TEST_F(ProcessTest, ThreeProcessesIncrementAFencedCounterExactlyRightAndLeaveGra
   p[2]->Signal(SIGTERM);
   ASSERT_TRUE(p[2]->WaitLine("STOPPED").has_value()) << p[2]->Output();
   EXPECT_EQ(p[2]->Wait(), 0);
-  ASSERT_TRUE(p[0]->WaitLog("n0 info member.left: n2").has_value()) << p[0]->Output();
+  ASSERT_TRUE(p[0]->WaitLine("n0 info member.left: n2", /*after_timestamp=*/true).has_value())
+      << p[0]->Output();
   for (int i = 0; i < 2; ++i) {
     p[i]->Signal(SIGTERM);
     EXPECT_TRUE(p[i]->WaitLine("STOPPED").has_value());
@@ -187,16 +98,16 @@ TEST_F(ProcessTest, ThreeProcessesIncrementAFencedCounterExactlyRightAndLeaveGra
 }
 
 TEST_F(ProcessTest, AHolderKilledWithSigkillLosesTheLeaseToAWaiterWithAHigherToken) {
-  std::unique_ptr<Process> holder = Run(0, {"--hold", "--lease_ms=1000"});
-  std::unique_ptr<Process> b = Run(1, {});
-  std::unique_ptr<Process> c = Run(2, {});
+  std::unique_ptr<TestProcess> holder = Run(0, {"--hold", "--lease_ms=1000"});
+  std::unique_ptr<TestProcess> b = Run(1, {});
+  std::unique_ptr<TestProcess> c = Run(2, {});
   std::optional<std::string> holding = holder->WaitLine("HOLDING");
   ASSERT_TRUE(holding.has_value()) << holder->Output();
   const uint64_t token = TokenOf(*holding);
   holder->Signal(SIGKILL);
   EXPECT_EQ(holder->Wait(), -1);
   // A non-voter asks: the voters grant once the dead holder's lease has run out.
-  std::unique_ptr<Process> waiter = Run(3, {"--increments=1"});
+  std::unique_ptr<TestProcess> waiter = Run(3, {"--increments=1"});
   std::optional<std::string> granted = waiter->WaitLine("GRANTED");
   ASSERT_TRUE(granted.has_value()) << waiter->Output();
   EXPECT_GT(TokenOf(*granted), token);
@@ -204,9 +115,9 @@ TEST_F(ProcessTest, AHolderKilledWithSigkillLosesTheLeaseToAWaiterWithAHigherTok
 }
 
 TEST_F(ProcessTest, AVoterKilledAndRestartedIsQuarantinedWhileTheOthersGrant) {
-  std::unique_ptr<Process> a = Run(0, {});
-  std::unique_ptr<Process> b = Run(1, {});
-  std::unique_ptr<Process> c = Run(2, {"--increments=1"});
+  std::unique_ptr<TestProcess> a = Run(0, {});
+  std::unique_ptr<TestProcess> b = Run(1, {});
+  std::unique_ptr<TestProcess> c = Run(2, {"--increments=1"});
   std::optional<std::string> first = c->WaitLine("GRANTED");
   ASSERT_TRUE(first.has_value()) << c->Output();
   c->Signal(SIGKILL);
@@ -214,7 +125,7 @@ TEST_F(ProcessTest, AVoterKilledAndRestartedIsQuarantinedWhileTheOthersGrant) {
   // Restarted without --bootstrap, as any restart must be: it comes back quarantined and
   // its own request is granted by the two others.
   c.reset();
-  std::unique_ptr<Process> again = Run(2, {"--increments=1"}, /*bootstrap=*/false);
+  std::unique_ptr<TestProcess> again = Run(2, {"--increments=1"}, /*bootstrap=*/false);
   EXPECT_NE(again->Output().find("quarantined=1"), std::string::npos) << again->Output();
   std::optional<std::string> second = again->WaitLine("GRANTED");
   ASSERT_TRUE(second.has_value()) << again->Output();

@@ -153,7 +153,7 @@ TEST(ExampleCounterTest, ServesMetricsAndStatusAndGrantedLinesCarryTimeAndValue)
   const std::string dir = absl::StrCat(::testing::TempDir(), "lockmesh-counter-", ::getpid());
   std::filesystem::create_directories(dir);
   std::ofstream(absl::StrCat(dir, "/key")) << NewKeyText() << "\n";
-  NodeProcess counter({LOCKMESH_COUNTER_BIN, "--name=c0", "--bind=127.0.0.1:0", "--voters=c0",
+  TestProcess counter({LOCKMESH_COUNTER_BIN, "--name=c0", "--bind=127.0.0.1:0", "--voters=c0",
                        "--cluster=counter-test", absl::StrCat("--key_file=", dir, "/key"),
                        "--timing=local", "--bootstrap", absl::StrCat("--file=", dir, "/counter"),
                        "--increments=2", "--http=127.0.0.1:0"});
