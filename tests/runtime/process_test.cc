@@ -18,7 +18,6 @@
 #include "tests/runtime/test_cluster.h"
 #include "tests/runtime/test_process.h"
 
-
 namespace lockmesh::testing {
 namespace {
 

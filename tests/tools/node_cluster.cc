@@ -16,7 +16,6 @@
 #include "gtest/gtest.h"
 #include "tests/runtime/test_cluster.h"
 
-
 namespace lockmesh::testing {
 
 NodeCluster::NodeCluster(int n) {
