@@ -14,9 +14,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
+#include <string>
+#include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/runtime/test_cluster.h"
 #include "tests/tools/api_client.h"
@@ -162,14 +167,24 @@ TEST(ExampleCounterTest, ServesMetricsAndStatusAndGrantedLinesCarryTimeAndValue)
   const std::size_t at = ready->find(" http=");
   ASSERT_NE(at, std::string::npos) << *ready;
   const std::string http = ready->substr(at + 6);
-  const std::regex granted(
-      R"(GRANTED \d+ time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z value=(\d+) wait_us=\d+)");
   for (int value = 1; value <= 2; ++value) {
+    // "GRANTED <token> time=<RFC 3339, UTC, µs> value=<v> wait_us=<µs>"
     const std::optional<std::string> line = counter.WaitLine("GRANTED");
     ASSERT_TRUE(line.has_value()) << counter.Output();
-    std::smatch m;
-    ASSERT_TRUE(std::regex_match(*line, m, granted)) << *line;
-    EXPECT_EQ(m[1], std::to_string(value));
+    const std::vector<std::string> f = absl::StrSplit(*line, ' ');
+    ASSERT_EQ(f.size(), 5u) << *line;
+    uint64_t number = 0;
+    EXPECT_TRUE(absl::SimpleAtoi(f[1], &number)) << *line;
+    ASSERT_TRUE(absl::StartsWith(f[2], "time=")) << *line;
+    const std::string time = f[2].substr(5);
+    absl::Time t;
+    std::string error;
+    EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, time, &t, &error)) << *line << ": " << error;
+    EXPECT_EQ(time.size(), std::string("2026-11-28T00:41:03.123456Z").size()) << *line;
+    EXPECT_TRUE(absl::EndsWith(time, "Z")) << *line;
+    EXPECT_EQ(f[3], absl::StrCat("value=", value)) << *line;
+    ASSERT_TRUE(absl::StartsWith(f[4], "wait_us=")) << *line;
+    EXPECT_TRUE(absl::SimpleAtoi(f[4].substr(8), &number)) << *line;
   }
   ASSERT_TRUE(counter.WaitLine("DONE 2 fenced=0").has_value()) << counter.Output();
   auto c = ApiClient::Tcp(http);
