@@ -17,11 +17,14 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <chrono>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/crypto/key.h"
@@ -89,5 +92,44 @@ class VoterCluster {
   std::vector<std::string> addresses_;
   std::vector<std::unique_ptr<CliProcess>> voters_;
 };
+
+// The mutual-exclusion check both forms of `lockmesh run` share: `workers` shells each run
+// `lockmesh_run(worker, command)` `runs` times in a row, where the command reads a counter in
+// `dir`, adds one, writes it back and appends its LOCKMESH_TOKEN. Two runs at once would lose
+// an update; the counter must end exact and the tokens rise in the order the runs happened.
+inline void ExpectCounterExactWithRisingTokens(
+    const std::string& dir, int workers, int runs,
+    const std::function<std::vector<std::string>(int, std::vector<std::string>)>& lockmesh_run,
+    std::chrono::seconds bound) {
+  const std::string counter = dir + "/counter", tokens = dir + "/tokens";
+  std::ofstream(counter) << "0\n";
+  const std::string increment = absl::StrCat("v=$(cat ", counter, "); echo $((v + 1)) > ", counter,
+                                             "; echo $LOCKMESH_TOKEN >> ", tokens);
+  std::vector<std::unique_ptr<CliProcess>> shells;
+  for (int w = 0; w < workers; ++w) {
+    std::vector<std::string> args = {
+        "/bin/sh", "-c", absl::StrCat("for i in $(seq ", runs, "); do \"$@\" || exit $?; done"),
+        "sh"};
+    for (std::string& a : lockmesh_run(w, {"sh", "-c", increment})) args.push_back(std::move(a));
+    shells.push_back(std::make_unique<CliProcess>(std::move(args)));
+  }
+  for (auto& shell : shells) {
+    std::optional<CliResult> r = shell->Wait(bound);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 0) << r->err;
+  }
+  int value = 0;
+  std::ifstream(counter) >> value;
+  EXPECT_EQ(value, workers * runs);
+  std::ifstream in(tokens);
+  std::vector<uint64_t> seen;
+  for (std::string line; std::getline(in, line);) {
+    uint64_t t = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(line, &t)) << line;
+    seen.push_back(t);
+  }
+  ASSERT_EQ(seen.size(), static_cast<std::size_t>(workers * runs));
+  for (std::size_t i = 1; i < seen.size(); ++i) EXPECT_GT(seen[i], seen[i - 1]) << i;
+}
 
 }  // namespace lockmesh::testing

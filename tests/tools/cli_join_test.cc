@@ -9,7 +9,6 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/tools/cli_cluster.h"
 #include "tests/tools/cli_process.h"
@@ -39,47 +38,13 @@ class CliJoinTest : public ::testing::Test {
   VoterCluster cluster_;
 };
 
-// Tokens appended by the critical section, in the order it ran.
-std::vector<uint64_t> Tokens(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<uint64_t> out;
-  for (std::string line; std::getline(in, line);) {
-    uint64_t t = 0;
-    EXPECT_TRUE(absl::SimpleAtoi(line, &t)) << line;
-    out.push_back(t);
-  }
-  return out;
-}
-
 TEST_F(CliJoinTest, ConcurrentRunsKeepACounterExactWithRisingTokens) {
-  const std::string counter = cluster_.dir() + "/counter", tokens = cluster_.dir() + "/tokens";
-  std::ofstream(counter) << "0\n";
-  // Read, add one, write back: a lost update if two ran at once.
-  const std::string increment = absl::StrCat("v=$(cat ", counter, "); echo $((v + 1)) > ", counter,
-                                             "; echo $LOCKMESH_TOKEN >> ", tokens);
-  constexpr int kWorkers = 3, kRuns = 3;
-  std::vector<std::unique_ptr<CliProcess>> workers;
-  for (int w = 0; w < kWorkers; ++w) {
-    std::vector<std::string> args = {
-        "/bin/sh", "-c", absl::StrCat("for i in $(seq ", kRuns, "); do \"$@\" || exit $?; done"),
-        "sh"};
-    for (std::string& a : Run("counter", {"--ttl=3s", "--wait=30s"}, {"sh", "-c", increment})) {
-      args.push_back(std::move(a));
-    }
-    workers.push_back(std::make_unique<CliProcess>(std::move(args)));
-  }
-  for (auto& w : workers) {
-    std::optional<CliResult> r = w->Wait(kBound);
-    ASSERT_TRUE(r.has_value());
-    EXPECT_EQ(r->status, 0) << r->err;
-  }
-  std::ifstream in(counter);
-  int value = 0;
-  in >> value;
-  EXPECT_EQ(value, kWorkers * kRuns);
-  const std::vector<uint64_t> seen = Tokens(tokens);
-  ASSERT_EQ(seen.size(), static_cast<std::size_t>(kWorkers * kRuns));
-  for (std::size_t i = 1; i < seen.size(); ++i) EXPECT_GT(seen[i], seen[i - 1]) << i;
+  ExpectCounterExactWithRisingTokens(
+      cluster_.dir(), /*workers=*/3, /*runs=*/3,
+      [&](int, std::vector<std::string> command) {
+        return Run("counter", {"--ttl=3s", "--wait=30s"}, std::move(command));
+      },
+      kBound);
 }
 
 TEST_F(CliJoinTest, TheCommandsStatusIsLockmeshsStatus) {

@@ -46,40 +46,12 @@ class CliRunTest : public ::testing::Test {
 };
 
 TEST_F(CliRunTest, ConcurrentRunsFromTwoNodesKeepACounterExactWithRisingTokens) {
-  const std::string counter = cluster_.dir() + "/counter", tokens = cluster_.dir() + "/tokens";
-  std::ofstream(counter) << "0\n";
-  // Read, add one, write back: a lost update if two ran at once.
-  const std::string increment = absl::StrCat("v=$(cat ", counter, "); echo $((v + 1)) > ", counter,
-                                             "; echo $LOCKMESH_TOKEN >> ", tokens);
-  constexpr int kWorkers = 4, kRuns = 5;
-  std::vector<std::unique_ptr<CliProcess>> workers;
-  for (int w = 0; w < kWorkers; ++w) {
-    std::vector<std::string> args = {
-        "/bin/sh", "-c", absl::StrCat("for i in $(seq ", kRuns, "); do \"$@\" || exit $?; done"),
-        "sh"};
-    for (std::string& a :
-         Cli(w % 2, {"run", "counter", "--ttl=3s", "--wait=30s"}, {"sh", "-c", increment})) {
-      args.push_back(std::move(a));
-    }
-    workers.push_back(std::make_unique<CliProcess>(std::move(args)));
-  }
-  for (auto& w : workers) {
-    std::optional<CliResult> r = w->Wait(kBound);
-    ASSERT_TRUE(r.has_value());
-    EXPECT_EQ(r->status, 0) << r->err;
-  }
-  int value = 0;
-  std::ifstream(counter) >> value;
-  EXPECT_EQ(value, kWorkers * kRuns);
-  std::ifstream in(tokens);
-  std::vector<uint64_t> seen;
-  for (std::string line; std::getline(in, line);) {
-    uint64_t t = 0;
-    ASSERT_TRUE(absl::SimpleAtoi(line, &t)) << line;
-    seen.push_back(t);
-  }
-  ASSERT_EQ(seen.size(), static_cast<std::size_t>(kWorkers * kRuns));
-  for (std::size_t i = 1; i < seen.size(); ++i) EXPECT_GT(seen[i], seen[i - 1]) << i;
+  ExpectCounterExactWithRisingTokens(
+      cluster_.dir(), /*workers=*/4, /*runs=*/5,
+      [&](int worker, std::vector<std::string> command) {
+        return Cli(worker % 2, {"run", "counter", "--ttl=3s", "--wait=30s"}, std::move(command));
+      },
+      kBound);
 }
 
 TEST_F(CliRunTest, TheCommandsStatusIsLockmeshsStatus) {
