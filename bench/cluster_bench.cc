@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -53,6 +54,9 @@ ABSL_FLAG(int, iterations, 3000, "sequential acquires in the uncontended phase")
 ABSL_FLAG(int, round_trips, 20000, "UDP round trips for the floor");
 ABSL_FLAG(bool, quick, false, "a smoke run: 1 s phases, a tenth of the iterations");
 ABSL_FLAG(std::string, json, "", "also write the figures as JSON to this path");
+ABSL_FLAG(bool, uncontended_only, false,
+          "run the UDP floor and the uncontended phase only and print their line (for counting "
+          "a cycle's system calls and context switches under perf stat)");
 
 namespace lockmesh::bench {
 namespace {
@@ -222,7 +226,18 @@ int Run(Report& report) {
       .child_increments = kCrossIncrementsMax,
       .seconds = report.seconds,
   };
-  const std::string error = RunPhases(**node, cross, report);
+  std::string error;
+  if (absl::GetFlag(FLAGS_uncontended_only)) {
+    Announce("uncontended acquires");
+    report.phases.push_back(Uncontended(**node, report.iterations));
+    const Phase& p = report.phases.back();
+    std::printf("udp round trip p50 %.1f us; uncontended acquire p50 %.1f us, p99 %.1f us "
+                "(%.1fx the round trip); %" PRIu64 " cycles in %.2f s\n",
+                report.udp.p50, p.acquire.p50, p.acquire.p99,
+                report.udp.p50 > 0 ? p.acquire.p50 / report.udp.p50 : 0.0, p.cycles, p.seconds);
+  } else {
+    error = RunPhases(**node, cross, report);
+  }
   (*node)->Stop();
   report.n0_events = tally.ByEvent();
   StopChildVoters(group, report);
@@ -244,6 +259,7 @@ int main(int argc, char** argv) {
   report.iterations = std::max(100, absl::GetFlag(FLAGS_iterations) / scale);
   report.round_trips = std::max(1000, absl::GetFlag(FLAGS_round_trips) / scale);
   if (const int rc = lockmesh::bench::Run(report); rc != 0) return rc;
+  if (absl::GetFlag(FLAGS_uncontended_only)) return 0;
   lockmesh::bench::PrintTable(report);
   if (const std::string path = absl::GetFlag(FLAGS_json); !path.empty()) {
     if (!lockmesh::bench::WriteJson(report, path)) {

@@ -77,11 +77,13 @@ core::Now Engine::Now() const {
   return core::Now{.mono_us = mono, .wall_ms = WallMs()};
 }
 
-void Engine::Log(LogLevel level, std::string_view event, std::string message) const {
+void Engine::Log(LogLevel level, std::string_view event, std::string message) {
   const NodeOptions& o = settings_.options;
   if (!o.log || level < o.log_level) return;
-  o.log(LogRecord{
-      .level = level, .event = event, .message = std::move(message), .node = settings_.self.name});
+  Defer([hook = o.log, level, event = std::string(event), message = std::move(message),
+         node = settings_.self.name]() mutable {
+    hook(LogRecord{.level = level, .event = event, .message = std::move(message), .node = node});
+  });
 }
 
 void Engine::LogFromAnyThread(LogLevel level, std::string event, std::string message) {
@@ -115,23 +117,30 @@ void Engine::Receive() {
       boost::asio::buffer(recv_buffer_), recv_from_,
       boost::asio::bind_executor(
           strand_, [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-            if (self->stopped_) return;
-            if (ec == boost::asio::error::operation_aborted) return;
-            // Other errors (an ICMP unreachable reported on a UDP socket) end one receive,
-            // not the node.
-            if (!ec) self->OnDatagram(n);
-            self->AfterInput();
-            self->Receive();
+            self->OnReceived(ec, n);
           }));
 }
 
-void Engine::OnDatagram(std::size_t bytes) {
+void Engine::OnReceived(boost::system::error_code ec, std::size_t bytes) {
+  Callbacks callbacks;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_ || ec == boost::asio::error::operation_aborted) return;
+    // Other errors (an ICMP unreachable reported on a UDP socket) end one receive, not the node.
+    if (!ec) OnDatagram(std::string_view(recv_buffer_.data(), bytes), recv_from_);
+    AfterInput();  // the replies go out before the socket is read again
+    Receive();
+    callbacks.swap(callbacks_);
+  }
+  for (auto& c : callbacks) c();
+}
+
+void Engine::OnDatagram(std::string_view datagram, const udp::endpoint& from) {
   const TransportCounters before = transport_.counters();
-  std::vector<core::Envelope> envelopes =
-      transport_.Unpack(std::string_view(recv_buffer_.data(), bytes));
+  std::vector<core::Envelope> envelopes = transport_.Unpack(datagram);
   for (const DropToLog& drop : DropsToLog(before, transport_.counters())) {
     Log(LogLevel::kWarning, "datagram.dropped",
-        absl::StrCat("dropped a datagram from ", FormatEndpoint(recv_from_), ": ", drop.reason,
+        absl::StrCat("dropped a datagram from ", FormatEndpoint(from), ": ", drop.reason,
                      " (", drop.what, "); ", drop.count,
                      " so far (logged at the first, then every ", kDropLogEveryDatagrams, "th)"));
   }
@@ -147,7 +156,7 @@ void Engine::OnDatagram(std::size_t bytes) {
     // the socket they bind), unless gossip or the configuration already says otherwise.
     if (env.from != 0 && env.from != id() && !routes_.contains(env.from) &&
         routes_.size() < core::kMembersMax) {
-      routes_[env.from] = recv_from_;
+      routes_[env.from] = from;
     }
     core::Effects fx;
     const uint64_t mismatched = lease_->stats().dropped_voter_set_mismatch;
@@ -157,7 +166,7 @@ void Engine::OnDatagram(std::size_t bytes) {
       const uint64_t n = lease_->stats().dropped_voter_set_mismatch;
       if (n == 1 || n % 1000 == 0) {
         Log(LogLevel::kError, "lease.voter_set_mismatch",
-            absl::StrCat("node ", env.from, " at ", FormatEndpoint(recv_from_),
+            absl::StrCat("node ", env.from, " at ", FormatEndpoint(from),
                          " runs with another voter set; its lease messages are refused (", n,
                          " so far)"));
       }
@@ -210,17 +219,8 @@ void Engine::SendTo(const udp::endpoint& to, const core::Envelope& envelope) {
     ++own_.send_errors;
     return;
   }
+  // Sent when the handler ends (AfterInput): everything it queues for a peer shares datagrams.
   transport_.Queue(to, *std::move(bytes));
-  if (!flush_posted_) {
-    flush_posted_ = true;
-    // Everything queued before this runs shares datagrams: the rest of this handler and any
-    // handler already waiting on the strand.
-    boost::asio::post(strand_, [self = shared_from_this()] {
-      self->flush_posted_ = false;
-      if (!self->stopped_) self->transport_.Flush();
-      self->PublishMetrics();
-    });
-  }
 }
 
 void Engine::OnMemberEvent(const core::MemberEvent& event) {
@@ -253,8 +253,27 @@ void Engine::AfterInput() {
     FinishStop();
     return;
   }
+  FlushOrPostFlush();
   ScheduleTick();
-  PublishMetrics();
+  PublishMetrics();  // before any callback runs: a caller woken by a result may read them
+}
+
+void Engine::FlushOrPostFlush() {
+  if (!transport_.has_queued()) return;
+  // Idle: send now, before the socket is read again. Busy: after the handlers already
+  // waiting, so that what they queue for the same peers shares the datagrams.
+  if (posted_.load(std::memory_order_relaxed) == 0 && !hold_datagrams_) {
+    return transport_.Flush();
+  }
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  boost::asio::post(strand_, [self = shared_from_this()] {
+    absl::MutexLock lock(&self->mu_);
+    self->flush_posted_ = false;
+    if (self->stopped_) return;
+    self->transport_.Flush();
+    self->PublishMetrics();
+  });
 }
 
 void Engine::ScheduleTick() {
@@ -266,10 +285,17 @@ void Engine::ScheduleTick() {
   timer_.expires_at(std::chrono::steady_clock::time_point(std::chrono::microseconds(wake)));
   timer_.async_wait(boost::asio::bind_executor(
       strand_, [self = shared_from_this(), wake](boost::system::error_code ec) {
-        if (ec || self->stopped_ || self->timer_at_us_ != wake) return;
-        self->timer_at_us_ = 0;
-        self->OnTimer();
-        self->AfterInput();
+        if (ec) return;
+        Callbacks callbacks;
+        {
+          absl::MutexLock lock(&self->mu_);
+          if (self->stopped_ || self->timer_at_us_ != wake) return;
+          self->timer_at_us_ = 0;
+          self->OnTimer();
+          self->AfterInput();
+          callbacks.swap(self->callbacks_);
+        }
+        for (auto& c : callbacks) c();
       }));
 }
 
@@ -309,7 +335,7 @@ void Engine::SetTags(core::Tags tags, absl::AnyInvocable<void(absl::Status)> don
                           ? absl::FailedPreconditionError("the node is stopping")
                           : gossip_->UpdateMeta(settings_.self.voter, std::move(tags), Now(), gfx);
     Apply(gfx);
-    done(st);
+    Defer([done = std::move(done), st]() mutable { done(st); });
   });
 }
 
@@ -326,7 +352,7 @@ void Engine::GetMembers(absl::AnyInvocable<void(std::vector<MemberView>)> done) 
     }
     std::sort(out.begin(), out.end(),
               [](const MemberView& a, const MemberView& b) { return a.name < b.name; });
-    done(std::move(out));
+    Defer([done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
   });
 }
 
@@ -380,7 +406,7 @@ Metrics Engine::GetMetrics() const {
 void Engine::Stop(absl::AnyInvocable<void()> done) {
   Post([this, done = std::move(done)]() mutable {
     if (stopped_) {
-      done();
+      Defer(std::move(done));
       return;
     }
     stop_done_.push_back(std::move(done));
@@ -416,8 +442,8 @@ void Engine::FinishStop() {
   transport_.Close();
   PublishMetrics();
   Log(LogLevel::kInfo, "node.stopped", "socket closed");
-  std::vector<absl::AnyInvocable<void()>> done = std::move(stop_done_);
-  for (auto& d : done) d();
+  for (auto& d : stop_done_) Defer(std::move(d));
+  stop_done_.clear();
 }
 
 }  // namespace lockmesh::runtime

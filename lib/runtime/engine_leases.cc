@@ -27,16 +27,15 @@ void Engine::Complete(Pending& pending, absl::StatusOr<Lease> result) {
     pending.cancel_registration = 0;
   }
   if (!pending.done) return;
-  // A caller woken by the result may read the metrics at once: they must already count it.
-  PublishMetrics();
-  AcquireCallback done = std::move(pending.done);
-  done(std::move(result));
+  Defer([done = std::move(pending.done), result = std::move(result)]() mutable {
+    done(std::move(result));
+  });
 }
 
 void Engine::Acquire(std::string resource, AcquireOptions options, std::string publish_tag,
                      AcquireCallback done) {
-  Post([this, resource = std::move(resource), options = std::move(options),
-        publish_tag = std::move(publish_tag), done = std::move(done)]() mutable {
+  RunOrPost([this, resource = std::move(resource), options = std::move(options),
+             publish_tag = std::move(publish_tag), done = std::move(done)]() mutable {
     const int64_t now_us = Now().mono_us;
     Pending p{.resource = std::move(resource),
               .options = std::move(options),
@@ -64,8 +63,10 @@ void Engine::Enqueue(Pending p) {
     return Complete(p, absl::CancelledError("cancelled before it started"));
   }
   // Registered before anything can hold the request back (the breaker), so that Cancel()
-  // ends it wherever it waits.
+  // ends it wherever it waits; not at all if no copy of the signal is left outside the
+  // request (none was given), which spares every plain acquire a lock and a map insert.
   p.ticket = next_ticket_++;
+  if (!p.options.cancel.shared()) return StartRequest(std::move(p));
   std::weak_ptr<Engine> weak = weak_from_this();
   p.cancel_registration = p.options.cancel.Register([weak, ticket = p.ticket] {
     if (std::shared_ptr<Engine> self = weak.lock()) {
@@ -263,7 +264,7 @@ void Engine::Failed(const core::LeaseEvent& event, core::Now now) {
 }
 
 void Engine::Release(uint64_t request) {
-  Post([this, request] { ReleaseNow(request, Now()); });
+  RunOrPost([this, request] { ReleaseNow(request, Now()); }, /*hold_datagrams=*/true);
 }
 
 void Engine::ReleaseNow(uint64_t request, core::Now now) {
@@ -311,12 +312,15 @@ void Engine::AcquireAll(std::vector<std::string> resources, AcquireOptions optio
   resources.erase(std::unique(resources.begin(), resources.end()), resources.end());
   Post([this, resources = std::move(resources), options = std::move(options),
         done = std::move(done)]() mutable {
+    absl::Status invalid;
     if (resources.empty() || resources.size() > kAcquireAllResourcesMax) {
-      return done(absl::InvalidArgumentError(
-          absl::StrCat("AcquireAll takes 1..", kAcquireAllResourcesMax, " resources")));
+      invalid = absl::InvalidArgumentError(
+          absl::StrCat("AcquireAll takes 1..", kAcquireAllResourcesMax, " resources"));
+    } else if (options.wait.count() < 0 || Us(options.wait) > core::kWaitUsMax) {
+      invalid = absl::InvalidArgumentError("wait must be in [0, 1 day]");
     }
-    if (options.wait.count() < 0 || Us(options.wait) > core::kWaitUsMax) {
-      return done(absl::InvalidArgumentError("wait must be in [0, 1 day]"));
+    if (!invalid.ok()) {
+      return Defer([done = std::move(done), invalid]() mutable { done(invalid); });
     }
     auto multi = std::make_shared<Multi>();
     multi->resources = std::move(resources);
@@ -330,8 +334,10 @@ void Engine::AcquireAll(std::vector<std::string> resources, AcquireOptions optio
 void Engine::AcquireNext(std::shared_ptr<Multi> multi) {
   const std::size_t i = multi->leases.size();
   if (i == multi->resources.size()) {
-    AcquireAllCallback done = std::move(multi->done);
-    return done(std::move(multi->leases));
+    return Defer([multi = std::move(multi)]() mutable {
+      AcquireAllCallback done = std::move(multi->done);
+      done(std::move(multi->leases));
+    });
   }
   // One at a time, in sorted order, each with what is left of the one wait limit (kept in
   // µs: a remainder rounded to 0 ms must not become a try-acquire).
@@ -340,6 +346,7 @@ void Engine::AcquireNext(std::shared_ptr<Multi> multi) {
             .started_us = Now().mono_us,
             .wait_deadline_us = multi->started_us + Us(multi->options.wait),
             .try_once = multi->options.wait.count() == 0};
+  // Runs after the engine's state is let go (Complete defers it).
   p.done = [this, multi](absl::StatusOr<Lease> lease) mutable {
     if (!lease.ok()) {
       multi->leases.clear();  // releases those taken
@@ -347,7 +354,6 @@ void Engine::AcquireNext(std::shared_ptr<Multi> multi) {
       return done(lease.status());
     }
     multi->leases.push_back(*std::move(lease));
-    // Not from inside the completion: the core may be in the middle of its effects.
     Post([this, multi = std::move(multi)]() mutable { AcquireNext(std::move(multi)); });
   };
   ++own_.acquires_started;

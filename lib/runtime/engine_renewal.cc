@@ -18,15 +18,18 @@ void Engine::Renew(uint64_t request, int64_t duration_us,
                    absl::AnyInvocable<void(absl::Status)> done) {
   Post([this, request, duration_us, done = std::move(done)]() mutable {
     auto it = held_.find(request);
+    absl::Status refused;
     if (it == held_.end() || stopping_) {
-      return done(absl::FailedPreconditionError("the lease is not held"));
-    }
-    if (duration_us != 0 && (duration_us < settings_.lease.lease_duration_us_min ||
-                             duration_us > settings_.lease.lease_duration_us_max)) {
-      return done(absl::InvalidArgumentError(
+      refused = absl::FailedPreconditionError("the lease is not held");
+    } else if (duration_us != 0 && (duration_us < settings_.lease.lease_duration_us_min ||
+                                    duration_us > settings_.lease.lease_duration_us_max)) {
+      refused = absl::InvalidArgumentError(
           absl::StrCat("renewal duration ", duration_us / 1000, " ms is outside [",
                        settings_.lease.lease_duration_us_min / 1000, ", ",
-                       settings_.lease.lease_duration_us_max / 1000, "] ms")));
+                       settings_.lease.lease_duration_us_max / 1000, "] ms"));
+    }
+    if (!refused.ok()) {
+      return Defer([done = std::move(done), refused]() mutable { done(refused); });
     }
     Held& h = it->second;
     if (duration_us != 0) h.duration_us = duration_us;
@@ -40,7 +43,9 @@ void Engine::Renew(uint64_t request, int64_t duration_us,
 void Engine::FinishRenewals(Held& h, const absl::Status& status) {
   std::vector<absl::AnyInvocable<void(absl::Status)>> waiters = std::move(h.renew_waiters);
   h.renew_waiters.clear();
-  for (auto& done : waiters) done(status);
+  for (auto& done : waiters) {
+    Defer([done = std::move(done), status]() mutable { done(status); });
+  }
 }
 
 void Engine::OnRenewed(const core::LeaseEvent& event, core::Now now) {
@@ -101,10 +106,7 @@ void Engine::ReportLost(Held& h, absl::Status why, core::Now now) {
   core::Effects fx;
   (void)lease_->Release(request, now, fx);
   Apply(fx);
-  if (on_lost) {
-    PublishMetrics();  // as in Complete: the callback may read them
-    on_lost(why);
-  }
+  if (on_lost) Defer([on_lost = std::move(on_lost), why] { on_lost(why); });
 }
 
 void Engine::LeaseTimers(core::Now now) {

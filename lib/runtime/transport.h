@@ -30,6 +30,7 @@
 // clang-format on
 
 #include <boost/asio/io_context.hpp>
+#include <array>
 #include <boost/asio/ip/udp.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -50,8 +51,10 @@ using boost::asio::ip::udp;
 
 // Nonces remembered for replay detection (16 bytes each, plus the set's overhead: ~0.5 MB).
 inline constexpr std::size_t kReplayWindowDatagrams = 16384;
-// Peers with queued messages at once; more are sent unbatched at once.
+// Peers with queued messages at once; more are sealed unbatched at once.
 inline constexpr std::size_t kBatchPeersMax = 1024;
+// Datagrams handed to the kernel by one sendmmsg call.
+inline constexpr std::size_t kSendBatchDatagramsMax = 64;
 // Dropped datagrams of one reason get a log record at the first and then at every this-many-th
 // (lib/runtime/drop_log.h): a flood of bad datagrams costs a line per thousand.
 inline constexpr uint64_t kDropLogEveryDatagrams = 1000;
@@ -86,9 +89,10 @@ class Transport {
 
   // Queues one encoded message (REQUIRES: at most core::kEnvelopeBytesMax bytes) for `to`.
   void Queue(const udp::endpoint& to, std::string message);
-  bool has_queued() const { return !queued_.empty(); }
-  // Seals and sends everything queued. A send the socket refuses is counted, not retried:
-  // the protocol retransmits what matters.
+  bool has_queued() const { return !queued_.empty() || !sealed_.empty(); }
+  // Seals everything queued and sends it, all peers' datagrams in one sendmmsg call (more if
+  // over kSendBatchDatagramsMax). A send the socket refuses is counted, not retried: the
+  // protocol retransmits what matters.
   void Flush();
 
   // The envelopes of one received datagram (any bytes), in order. What cannot be used is
@@ -103,7 +107,13 @@ class Transport {
     udp::endpoint to;
     std::vector<std::string> messages;
   };
-  void SendBatch(const udp::endpoint& to, std::string plaintext, std::size_t messages);
+  struct Sealed {
+    udp::endpoint to;
+    std::string datagram;
+    std::size_t messages = 0;
+  };
+  void SealBatch(const udp::endpoint& to, std::string plaintext, std::size_t messages);
+  void SendSealed();
   // False if the nonce was seen within the window; remembers it otherwise.
   bool FirstSighting(std::string_view datagram);
 
@@ -111,6 +121,7 @@ class Transport {
   const std::string cluster_name_;
   udp::socket socket_;
   std::vector<PeerQueue> queued_;  // few peers per turn: a vector beats a map
+  std::vector<Sealed> sealed_;     // sealed, not yet sent
   std::vector<absl::uint128> nonce_ring_;
   std::size_t nonce_next_ = 0;
   absl::flat_hash_set<absl::uint128> nonces_;

@@ -39,8 +39,9 @@ int Events::Count(std::string_view event) const {
   return n;
 }
 
-TestCluster::TestCluster(int n, int voters, std::function<void(int, NodeOptions&)> customize)
-    : voters_(voters), customize_(std::move(customize)), key_(NewKeyText()) {
+TestCluster::TestCluster(int n, int voters, std::function<void(int, NodeOptions&)> customize,
+                         boost::asio::io_context* io)
+    : voters_(voters), customize_(std::move(customize)), io_(io), key_(NewKeyText()) {
   addresses_.resize(n);
   nodes_.resize(n);
   for (int i = 0; i < n; ++i) Start(i, /*bootstrap=*/true);
@@ -79,7 +80,8 @@ void TestCluster::Start(int i, bool bootstrap) {
     mine(r);
     if (user) user(r);
   };
-  absl::StatusOr<std::unique_ptr<Node>> node = Node::Start(std::move(o));
+  absl::StatusOr<std::unique_ptr<Node>> node =
+      io_ ? Node::Start(std::move(o), *io_) : Node::Start(std::move(o));
   ASSERT_TRUE(node.ok()) << node.status();
   addresses_[i] = (*node)->address();
   nodes_[i] = *std::move(node);

@@ -37,8 +37,10 @@ class Events {
 
 class TestCluster {
  public:
-  // `n` nodes named n0..n{n-1}; the first `voters` are the voter set.
-  TestCluster(int n, int voters, std::function<void(int, NodeOptions&)> customize = {});
+  // `n` nodes named n0..n{n-1}; the first `voters` are the voter set. With `io`, every node
+  // runs on that io_context (the embedder's, run by the test) instead of a thread of its own.
+  TestCluster(int n, int voters, std::function<void(int, NodeOptions&)> customize = {},
+              boost::asio::io_context* io = nullptr);
   ~TestCluster();
 
   NodeOptions Options(int i) const;
@@ -57,6 +59,7 @@ class TestCluster {
  private:
   int voters_;
   std::function<void(int, NodeOptions&)> customize_;
+  boost::asio::io_context* io_;
   std::string key_;
   std::vector<std::string> addresses_;
   std::vector<std::unique_ptr<Node>> nodes_;

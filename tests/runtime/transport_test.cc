@@ -156,6 +156,35 @@ TEST_F(TransportTest, MessagesToOnePeerInOneTurnShareDatagrams) {
   for (uint64_t i = 0; i < 100; ++i) EXPECT_EQ(got[i], Acquire(i + 1));
 }
 
+TEST_F(TransportTest, ADatagramTheSocketRefusesIsCountedAndTheOthersOfTheTurnStillGo) {
+  // Three peers in one turn, one sendmmsg: the middle one's address is IPv6, which the IPv4
+  // socket refuses (the call stops there), so the send resumes after it.
+  Transport sender(io_, keyring_, "c");
+  ASSERT_TRUE(sender.Bind(*ParseEndpoint("127.0.0.1:0")).ok());
+  Transport a(io_, keyring_, "c");
+  ASSERT_TRUE(a.Bind(*ParseEndpoint("127.0.0.1:0")).ok());
+  Transport c(io_, keyring_, "c");
+  ASSERT_TRUE(c.Bind(*ParseEndpoint("127.0.0.1:0")).ok());
+  sender.Queue(a.local_endpoint(), *wire::Encode(Acquire(1)));
+  sender.Queue(*ParseEndpoint("[::1]:9"), *wire::Encode(Acquire(2)));
+  sender.Queue(c.local_endpoint(), *wire::Encode(Acquire(3)));
+  EXPECT_TRUE(sender.has_queued());
+  sender.Flush();
+  EXPECT_FALSE(sender.has_queued());
+  EXPECT_EQ(sender.counters().send_errors, 1u);
+  EXPECT_EQ(sender.counters().datagrams_sent, 2u);
+  EXPECT_EQ(sender.counters().messages_sent, 2u);
+  std::array<char, 2048> buf;
+  for (auto [t, ballot] : {std::pair{&a, 1}, std::pair{&c, 3}}) {
+    t->socket().non_blocking(false);
+    udp::endpoint from;
+    const std::size_t n = t->socket().receive_from(boost::asio::buffer(buf), from);
+    std::vector<core::Envelope> got = t->Unpack(std::string_view(buf.data(), n));
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0], Acquire(static_cast<uint64_t>(ballot)));
+  }
+}
+
 TEST(AddressTest, ParsesNumericAddressesAndRefusesTheRest) {
   EXPECT_EQ(FormatEndpoint(*ParseEndpoint("127.0.0.1:7946")), "127.0.0.1:7946");
   EXPECT_EQ(FormatEndpoint(*ParseEndpoint("[::1]:80")), "[::1]:80");

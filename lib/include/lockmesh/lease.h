@@ -49,6 +49,9 @@ class CancelSignal {
   // Runs `fn` once, on Cancel() (or now if cancelled already). Returns an id for Unregister.
   uint64_t Register(std::function<void()> fn) const;
   void Unregister(uint64_t id) const;
+  // False while this is the only copy of the signal: nobody else can cancel it, so an acquire
+  // need not register with it.
+  bool shared() const { return shared_.use_count() > 1; }
 
   struct Shared;
   std::shared_ptr<Shared> shared_;
