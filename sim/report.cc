@@ -123,8 +123,7 @@ PhaseRates ProgressRates(const Scenario& scenario, const RunResult& r) {
   return PhaseRates{
       rate(s.grants_before_faults, first_fault_us),
       rate(s.grants_during_faults, quiet_us - first_fault_us),
-      rate(s.grants - s.grants_before_faults - s.grants_during_faults,
-           scenario.run_us - quiet_us)};
+      rate(s.grants - s.grants_before_faults - s.grants_during_faults, scenario.run_us - quiet_us)};
 }
 
 std::vector<std::string> MissedExpectations(const Scenario& scenario, const RunResult& r) {

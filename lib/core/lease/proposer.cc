@@ -232,7 +232,7 @@ void Proposer::OnProbeAnswer(int voter_index, const AcquireReplyMsg& msg, Now no
   Request* r = FindForReply(msg.owner);
   const uint32_t bit = 1u << voter_index;
   if (r == nullptr || r->state != State::kAttempting || ((r->accepted | r->refused) & bit)) return;
-  r->resent = true;  // Karn: its answer would time the probe's trip as well
+  r->resent = true;                // Karn: its answer would time the probe's trip as well
   SendAcquire(*r, bit, now, out);  // Heard() ran: it goes as an acquire
 }
 
@@ -520,7 +520,8 @@ void Proposer::FailAttempt(Request& r, Now now, Outbox& out) {
   }
   // Stale refusals alone ruled out a majority (voters yet to answer do not
   // matter): the HLC caught up from them, so a new ballot can win at once.
-  const bool only_stale = r.refused != 0 && r.refused == r.stale_refusals && MajorityImpossible(r, now);
+  const bool only_stale =
+      r.refused != 0 && r.refused == r.stale_refusals && MajorityImpossible(r, now);
   if (r.try_once) {
     if (only_stale && r.attempts < kTryAttemptsMax) return StartAttempt(r, now, out);
     return FailRequest(r, WhyFailed(r), now, out);

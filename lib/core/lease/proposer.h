@@ -65,10 +65,10 @@ struct ProposerStats {
   // with voters still silent: a round trip that does not fit an attempt, or voters down.
   // Shorter attempts that end so back the resend interval off instead (RFC 6298, 5.5).
   uint64_t attempts_too_slow = 0;
-  uint64_t release_grants = 0;        // grants on a parked ballot accepted at release
-  uint64_t attempts_parked = 0;       // failed attempts refused as held: queued at the voters
-  uint64_t reparks = 0;               // parked ballots outbid, sent again higher
-  int64_t round_trip_us = 0;          // smoothed round trip to the remote voters; 0: none yet
+  uint64_t release_grants = 0;   // grants on a parked ballot accepted at release
+  uint64_t attempts_parked = 0;  // failed attempts refused as held: queued at the voters
+  uint64_t reparks = 0;          // parked ballots outbid, sent again higher
+  int64_t round_trip_us = 0;     // smoothed round trip to the remote voters; 0: none yet
 };
 
 // A lease the node believes it holds.
@@ -141,8 +141,8 @@ class Proposer {
     // Refusals of `ballot` by voters that already accepted a higher one: those can never
     // accept it at release.
     uint32_t outbid = 0;
-    Ballot outbid_by = 0;   // the highest ballot those refusals named
-    bool reparked = false;  // re-sent once for a ballot voters can still accept
+    Ballot outbid_by = 0;       // the highest ballot those refusals named
+    bool reparked = false;      // re-sent once for a ballot voters can still accept
     bool parked_again = false;  // the next attempt re-parks: ballot just above `outbid_by`
     // The current attempt (kAttempting) or the last one.
     Ballot ballot = 0;
@@ -242,7 +242,7 @@ class Proposer {
   Rng& rng_;
   uint64_t next_request_ = 1;
   absl::btree_map<uint64_t, Request> requests_;
-  std::size_t held_ = 0;  // of requests_, those in kHolding
+  std::size_t held_ = 0;                                       // of requests_, those in kHolding
   absl::btree_map<std::string, std::deque<uint64_t>> queues_;  // front is active
   struct PendingRelease {
     Owner owner;
