@@ -154,7 +154,7 @@ int RunOne(Scenario scenario, uint64_t seed, const Flags& f) {
     std::cout << (result.violations.empty() ? "expected a violation and saw none\n"
                                             : "a violation was expected: the checker caught it\n");
   }
-  return result.violations.empty() ? 0 : 1;
+  return result.violations.empty() && MissedExpectations(scenario, result).empty() ? 0 : 1;
 }
 
 }  // namespace

@@ -45,24 +45,17 @@ void PrintReport(const Scenario& scenario, uint64_t seed, const RunResult& r, st
         }());
   }
   // Progress while faults last, not only after (grants per second in each phase).
-  const int64_t first_fault_us = scenario.actions.empty()
-                                     ? scenario.run_us
-                                     : std::min(scenario.actions.front().at_us, scenario.run_us);
-  const int64_t quiet_us = std::clamp(scenario.QuietUs(), first_fault_us, scenario.run_us);
-  auto rate = [](uint64_t grants, int64_t us) { return us <= 0 ? 0.0 : grants / (us / 1e6); };
   if (scenario.actions.empty()) {
     out << absl::StrFormat("progress: %.1f grants/s (no faults)\n",
-                           rate(s.grants, scenario.run_us));
+                           s.grants / (scenario.run_us / 1e6));
   } else {
+    const PhaseRates rates = ProgressRates(scenario, r);
     out << absl::StrFormat(
         "progress: %.1f grants/s before the first fault, %.1f while faults last, %.1f after; "
         "longest without a holder while someone waited during faults %.2fs, while a waiting "
         "node could reach a majority (L2) %.2fs\n",
-        rate(s.grants_before_faults, first_fault_us),
-        rate(s.grants_during_faults, quiet_us - first_fault_us),
-        rate(s.grants - s.grants_before_faults - s.grants_during_faults,
-             scenario.run_us - quiet_us),
-        r.worst_gap_during_faults_us / 1e6, r.worst_progress_gap_us / 1e6);
+        rates.before, rates.during, rates.after, r.worst_gap_during_faults_us / 1e6,
+        r.worst_progress_gap_us / 1e6);
   }
   if (!r.handoff_gaps_us.empty()) {
     std::vector<int64_t> gaps = r.handoff_gaps_us;
@@ -113,8 +106,43 @@ void PrintReport(const Scenario& scenario, uint64_t seed, const RunResult& r, st
       " (worst wait after faults stopped %.2fs, bound %.2fs; L2 %.2fs, bound %.2fs)\n",
       r.worst_wait_after_quiet_us / 1e6, scenario.LivenessBoundUs() / 1e6,
       r.worst_progress_gap_us / 1e6, scenario.ProgressBoundUs() / 1e6);
-  out << absl::StrFormat("%s %s seed %d trace %016x\n", r.violations.empty() ? "PASS" : "FAIL",
-                         scenario.name, seed, r.trace_hash);
+  const std::vector<std::string> missed = MissedExpectations(scenario, r);
+  for (const std::string& m : missed) out << "EXPECTATION MISSED: " << m << "\n";
+  out << absl::StrFormat("%s %s seed %d trace %016x\n",
+                         r.violations.empty() && missed.empty() ? "PASS" : "FAIL", scenario.name,
+                         seed, r.trace_hash);
+}
+
+PhaseRates ProgressRates(const Scenario& scenario, const RunResult& r) {
+  const RunStats& s = r.stats;
+  const int64_t first_fault_us = scenario.actions.empty()
+                                     ? scenario.run_us
+                                     : std::min(scenario.actions.front().at_us, scenario.run_us);
+  const int64_t quiet_us = std::clamp(scenario.QuietUs(), first_fault_us, scenario.run_us);
+  auto rate = [](uint64_t grants, int64_t us) { return us <= 0 ? 0.0 : grants / (us / 1e6); };
+  return PhaseRates{
+      rate(s.grants_before_faults, first_fault_us),
+      rate(s.grants_during_faults, quiet_us - first_fault_us),
+      rate(s.grants - s.grants_before_faults - s.grants_during_faults, scenario.run_us - quiet_us)};
+}
+
+std::vector<std::string> MissedExpectations(const Scenario& scenario, const RunResult& r) {
+  std::vector<std::string> missed;
+  const PhaseRates rates = ProgressRates(scenario, r);
+  if (scenario.expect_during_min > 0 && rates.during < scenario.expect_during_min * rates.before) {
+    missed.push_back(absl::StrFormat(
+        "%.1f grants/s while faults last is %.0f%% of the %.1f before them (expected at least "
+        "%.0f%%)",
+        rates.during, rates.before > 0 ? 100 * rates.during / rates.before : 0.0, rates.before,
+        100 * scenario.expect_during_min));
+  }
+  if (scenario.expect_gap_us_max >= 0 &&
+      r.worst_gap_during_faults_us > scenario.expect_gap_us_max) {
+    missed.push_back(absl::StrFormat(
+        "%.3fs without a holder while someone waited during faults (expected at most %.3fs)",
+        r.worst_gap_during_faults_us / 1e6, scenario.expect_gap_us_max / 1e6));
+  }
+  return missed;
 }
 
 }  // namespace lockmesh::sim

@@ -339,8 +339,19 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
       }
       s.judge_progress = arg(1) == "judge";
     } else if (key == "expect") {
-      if (arg(1) != "violation") return LineError(line_no, "expect takes 'violation'");
-      s.expect_violation = true;
+      if (arg(1) == "violation") {
+        s.expect_violation = true;
+      } else if (arg(1) == "during") {
+        auto p = ParseProbability(arg(2));
+        if (!p.ok()) return fail(p.status());
+        s.expect_during_min = *p;
+      } else if (arg(1) == "gap") {
+        auto d = ParseDurationUs(arg(2));
+        if (!d.ok()) return fail(d.status());
+        s.expect_gap_us_max = *d;
+      } else {
+        return LineError(line_no, "expect takes 'violation', 'during P' or 'gap D'");
+      }
     } else if (key == "unsafe") {
       st = ApplyUnsafe(arg(1), s);
       if (!st.ok()) return fail(st);

@@ -100,6 +100,12 @@ struct Scenario {
   std::vector<Action> actions;
   core::LeaseConfig timing;       // voters/self are filled in by the simulator
   bool expect_violation = false;  // for scenarios that show an unsafe switch
+  // Progress the run must show (sim/report.h, MissedExpectations): grants per second while
+  // faults last at least this fraction of those before the first fault (0: none), and the
+  // longest stretch without a holder while someone waited during faults at most this (-1:
+  // none).
+  double expect_during_min = 0;
+  int64_t expect_gap_us_max = -1;
   // L2 judged (a violation when broken) or only measured and printed.
   bool judge_progress = true;
   // Gossip membership on every node (its views steer whom proposers ask first).

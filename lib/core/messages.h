@@ -106,6 +106,12 @@ struct RenewReplyMsg {
 // Rules 5 and 7: clear a live lease that matches (owner, ballot) exactly. With `ack_wanted`
 // (the partial accepts of a failed attempt, sent until confirmed) the voter answers with an
 // AcquireReply refusing `ballot` as kNoLease.
+//
+// A release of kProbeBallot (no voter ever accepts ballot 0) clears nothing and is a probe:
+// a proposer sends it, with ack_wanted, instead of an acquire to a voter it has not heard
+// lately, so that a voter that hears us when we do not hear it never holds an accept we
+// cannot learn of.
+inline constexpr Ballot kProbeBallot = 0;
 struct ReleaseMsg {
   std::string resource;
   Ballot ballot = 0;

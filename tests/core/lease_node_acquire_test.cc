@@ -195,10 +195,19 @@ TEST(LeaseNodeAcquire, UnansweredAcquiresAreResentToTheSilentVotersOnly) {
   EXPECT_EQ(c.node(n).NextTickUs(), t0 + c.config(n).retransmit_us);
   c.AdvanceTo(t0 + c.config(n).retransmit_us);
   c.Tick(n);
+  // Only one voter heard lately, not a majority: the silent ones get a probe, not the
+  // acquire (an accept whose answer cannot reach us would block everyone), and the acquire
+  // follows each answer.
   ASSERT_EQ(c.last().messages.size(), 2u);
   EXPECT_EQ(c.last().messages[0].to, c.voter(1));
   EXPECT_EQ(c.last().messages[1].to, c.voter(2));
+  EXPECT_EQ(As<ReleaseMsg>(c.last().messages[0]).ballot, kProbeBallot);
+  c.DeliverAll(OfKind<ReleaseMsg>());
+  c.Deliver(ToNode(n));
+  ASSERT_EQ(c.last().messages.size(), 1u);
+  EXPECT_EQ(c.last().messages[0].to, c.voter(1));
   EXPECT_EQ(As<AcquireMsg>(c.last().messages[0]).ballot, ballot);  // the same attempt
+  EXPECT_EQ(c.node(n).proposer().stats().probes, 2u);
   c.DeliverAll();
   const TimedEvent granted = ExpectGranted(c, n, *id);
   EXPECT_EQ(granted.event.deadline_us, t0 + c.config(n).HolderDurationUs(kD));
@@ -532,7 +541,8 @@ TEST(LeaseNodeAcquire, ResendsFollowTheMeasuredRoundTrip) {
   EXPECT_EQ(c.Drop(OfKind<AcquireMsg>()), 3);
   c.Advance(10'000);
   c.Tick(n);
-  EXPECT_EQ(c.Pending(OfKind<AcquireMsg>()), 3u);
+  // Resent (as probes: no voter answered, so none is heard lately).
+  EXPECT_EQ(c.Pending(OfKind<ReleaseMsg>()), 3u);
   EXPECT_LT(10'000, c.config(n).retransmit_us);
 }
 

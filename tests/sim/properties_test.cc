@@ -218,16 +218,17 @@ TEST(OrphanTest, LossDoesNotLeaveAcceptsBlockingTheResource) {
 
 // A voter that hears nobody (sim/scenarios/deaf-voter.scn): its attempts are accepted everywhere
 // but it never learns it. With attempts bounded by the measured round trip and their accepts
-// released until confirmed, the others keep taking turns during the 10 s fault (2-14 grants
-// a second against 36 without it). Before: 537-543 grants in 25 s, 0-13 a second during it,
-// mostly 0; after: 626-630.
+// released until confirmed, the others kept taking turns during the 10 s fault (537-543
+// grants in 25 s before, 626-630 after). Since the deaf node probes instead of acquiring and
+// a silent voter no longer holds up split votes (docs/protocol.md, "Partial faults"):
+// 1004-1007, 87-91% of the fault-free rate during the fault (the file pins 80%).
 TEST(DeafVoterTest, TheOthersKeepTakingTurns) {
   absl::StatusOr<Scenario> s = LoadScenario(LOCKMESH_SCENARIO_DIR "/deaf-voter.scn");
   ASSERT_TRUE(s.ok()) << s.status();
   for (uint64_t seed = 1; seed <= 2; ++seed) {
     RunResult r = Simulation(*s, seed, nullptr).Run();
     EXPECT_TRUE(r.violations.empty());
-    EXPECT_GE(r.stats.grants, 600u) << "seed " << seed;
+    EXPECT_GE(r.stats.grants, 950u) << "seed " << seed;
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sim/report.h"
 #include "sim/scenario.h"
 #include "sim/simulation.h"
 
@@ -37,6 +38,10 @@ TEST_P(ScenarioFileTest, HoldsItsProperties) {
     for (const Violation& v : result.violations) {
       ADD_FAILURE() << v.property << " at " << v.at_us << "us: " << v.detail
                     << "\n  replay: lockmesh-sim run " << GetParam() << " --seed=" << seed;
+    }
+    // Progress the file pins (`expect during`, `expect gap`).
+    for (const std::string& m : MissedExpectations(*scenario, result)) {
+      ADD_FAILURE() << m << "\n  replay: lockmesh-sim run " << GetParam() << " --seed=" << seed;
     }
     EXPECT_GT(result.stats.grants, 0u) << "a scenario that grants nothing shows nothing";
   }

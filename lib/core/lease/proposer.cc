@@ -14,6 +14,11 @@ namespace {
 // stale (its HLC caught up from the refusal, so the next attempt can win).
 constexpr int kTryAttemptsMax = 3;
 
+// How many times attempts that ended with voters silent may double the resend interval
+// (and with it the attempt) beyond the measured round trip; the configured ceilings bound
+// both anyway.
+constexpr int kRtoBackoffMax = 10;
+
 int Count(uint32_t mask) { return std::popcount(mask); }
 
 }  // namespace
@@ -29,6 +34,11 @@ Proposer::Proposer(const LeaseConfig& config, uint64_t incarnation, Hlc& hlc, Rn
 
 uint32_t Proposer::AllVoters() const {
   return static_cast<uint32_t>((uint64_t{1} << config_.voters.size()) - 1);
+}
+
+uint32_t Proposer::SelfMask() const {
+  const int index = config_.VoterIndex(config_.self);
+  return index < 0 ? 0 : 1u << index;
 }
 
 uint32_t Proposer::FirstAsked() const {
@@ -51,9 +61,29 @@ uint32_t Proposer::LooksDown() const {
   return Count(AllVoters() & ~down) >= config_.Majority() ? down : 0;
 }
 
-bool Proposer::MajorityImpossible(const Request& r) const {
-  const uint32_t silent_and_down = LooksDown() & ~(r.accepted | r.refused);
-  return Count(AllVoters() & ~r.refused & ~silent_and_down) < config_.Majority();
+uint32_t Proposer::Unheard(Now now) const {
+  uint32_t unheard = 0;
+  for (std::size_t i = 0; i < config_.voters.size(); ++i) {
+    const int64_t since = unanswered_since_us_[i];
+    if (config_.voters[i] != config_.self && since != kNever &&
+        now.mono_us - since >= RetransmitUs()) {
+      unheard |= 1u << i;
+    }
+  }
+  return unheard;
+}
+
+bool Proposer::MajorityImpossible(const Request& r, Now now) const {
+  const uint32_t answered = r.accepted | r.refused;
+  const uint32_t silent_and_down = LooksDown() & ~answered;
+  if (Count(AllVoters() & ~r.refused & ~silent_and_down) < config_.Majority()) return true;
+  // Our own measure, which gossip cannot give for a voter that sends but does not hear: a
+  // voter that left an acquire unanswered for a resend interval is not counted on (when the
+  // others still make a majority). It only ends an attempt early; an answer that comes later
+  // makes it count again.
+  const uint32_t silent = Unheard(now) & ~answered;
+  if (Count(AllVoters() & ~silent) < config_.Majority()) return false;
+  return Count(AllVoters() & ~r.refused & ~silent_and_down & ~silent) < config_.Majority();
 }
 
 int64_t Proposer::RetransmitUs(int resends) const {
@@ -61,7 +91,7 @@ int64_t Proposer::RetransmitUs(int resends) const {
   // Twice the mean, not RFC 6298's once: a round trip that varies within a few times its
   // mean (a busy host, a uniform delay) must not be resent spuriously.
   const int64_t rto = std::max(2 * stats_.round_trip_us + 4 * rtt_var_us_, kRetransmitUsMin);
-  return std::min(rto << std::min(resends, 20), config_.retransmit_us);
+  return std::min(rto << std::min(resends + rto_backoff_, 20), config_.retransmit_us);
 }
 
 int64_t Proposer::AttemptUs() const {
@@ -70,6 +100,7 @@ int64_t Proposer::AttemptUs() const {
 }
 
 void Proposer::ObserveRoundTrip(int64_t sample_us) {
+  rto_backoff_ = 0;
   sample_us = std::clamp<int64_t>(sample_us, 0, config_.retransmit_us);
   if (stats_.round_trip_us == 0) {
     stats_.round_trip_us = std::max<int64_t>(sample_us, 1);
@@ -127,7 +158,7 @@ absl::StatusOr<uint64_t> Proposer::Acquire(std::string resource, AcquireOptions 
   return id;
 }
 
-void Proposer::StartAttempt(Request& r, Now now, Outbox& out) {
+void Proposer::StartAttempt(Request& r, Now now, Outbox& out, bool probe_first) {
   // Sent before the new acquire, so a voter that accepted the parked ballot ends that lease
   // (keeping us in line) before it weighs the new one.
   Unpark(r, /*still_waiting=*/true, now, out);
@@ -157,22 +188,30 @@ void Proposer::StartAttempt(Request& r, Now now, Outbox& out) {
   r.retry_at_us = kNever;
   ++r.attempts;
   ++stats_.attempts;
-  r.asked = FirstAsked();
-  SendAcquire(r, r.asked, now, out);
+  SendAcquire(r, FirstAsked(), now, out, probe_first);
 }
 
-void Proposer::SendAcquire(const Request& r, uint32_t to_mask, Now now, Outbox& out) {
+void Proposer::SendAcquire(Request& r, uint32_t to_mask, Now now, Outbox& out, bool probe_all) {
   const uint64_t id = r.id;
   const std::string resource = r.resource;
   // A try-acquire will not wait for its turn: it does not queue (ticket 0).
   AcquireMsg msg{resource, r.ballot, OwnerOf(r), r.duration_us, r.try_once ? 0 : r.ticket};
+  // A voter that left an acquire unanswered for a resend interval gets a probe, not the
+  // acquire, when we hear no majority: if it hears us but we do not hear it (our inbound cut),
+  // an accept there would keep the resource from everyone until our release. Its answer to
+  // the probe shows the way back works; the acquire follows at once (OnProbeAnswer).
+  // Only while the voters heard lately are not a majority: a voter whose answer was lost on
+  // a lossy link (the others answering) still gets the acquire, or every loss would cost a
+  // round trip.
+  const uint32_t unheard = Unheard(now);
+  uint32_t probed = Count(AllVoters() & ~unheard) < config_.Majority() ? to_mask & unheard : 0;
+  if (probe_all) probed = to_mask & ~SelfMask();
+  r.asked |= to_mask & ~probed;  // before sending: our own voter answers in-process
+  const ReleaseMsg probe{resource, kProbeBallot, OwnerOf(r), /*ack_wanted=*/true};
   for (std::size_t i = 0; i < config_.voters.size(); ++i) {
     if (!(to_mask & (1u << i))) continue;
-    // No acquire to it overdue: an accept it sends later should reach us. A node that cannot
-    // hear says so from its first resend on.
     int64_t& since = unanswered_since_us_[i];
-    msg.hears = config_.voters[i] == config_.self || since == kNever ||
-                now.mono_us - since < RetransmitUs();
+    msg.hears = true;  // every acquire that leaves goes to a voter heard lately
     if (since == kNever) since = now.mono_us;
     // A reply from our own voter may finish the request; stop if it did.
     auto it = requests_.find(id);
@@ -180,8 +219,21 @@ void Proposer::SendAcquire(const Request& r, uint32_t to_mask, Now now, Outbox& 
         it->second.ballot != msg.ballot) {
       return;
     }
-    out.Send(config_.voters[i], msg);
+    if (probed & (1u << i)) {
+      ++stats_.probes;
+      out.Send(config_.voters[i], probe);
+    } else {
+      out.Send(config_.voters[i], msg);
+    }
   }
+}
+
+void Proposer::OnProbeAnswer(int voter_index, const AcquireReplyMsg& msg, Now now, Outbox& out) {
+  Request* r = FindForReply(msg.owner);
+  const uint32_t bit = 1u << voter_index;
+  if (r == nullptr || r->state != State::kAttempting || ((r->accepted | r->refused) & bit)) return;
+  r->resent = true;                // Karn: its answer would time the probe's trip as well
+  SendAcquire(*r, bit, now, out);  // Heard() ran: it goes as an acquire
 }
 
 void Proposer::SendRenew(const Request& r, uint32_t to_mask, Outbox& out) {
@@ -284,7 +336,10 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
   if (index >= 0 && !msg.accepted) {
     OnReleaseConfirmed(index, msg);
     // Only an answer to a release: an acquire is never refused for this reason.
-    if (msg.reason == RefuseReason::kNoLease) return;
+    if (msg.reason == RefuseReason::kNoLease) {
+      if (msg.ballot == kProbeBallot) OnProbeAnswer(index, msg, now, out);
+      return;
+    }
   }
   if (index >= 0 && !msg.accepted && msg.reason == RefuseReason::kHeld) {
     ReleaseUnknownAccept(index, msg, now, out);
@@ -365,7 +420,7 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
   } else if (msg.reason == RefuseReason::kStaleBallot) {
     r->stale_refusals |= bit;
   }
-  if (MajorityImpossible(*r)) {
+  if (MajorityImpossible(*r, now)) {
     if ((r->accepted | r->refused) != AllVoters()) ++stats_.attempts_ended_early;
     FailAttempt(*r, now, out);
   }
@@ -465,7 +520,8 @@ void Proposer::FailAttempt(Request& r, Now now, Outbox& out) {
   }
   // Stale refusals alone ruled out a majority (voters yet to answer do not
   // matter): the HLC caught up from them, so a new ballot can win at once.
-  const bool only_stale = r.refused != 0 && r.refused == r.stale_refusals && MajorityImpossible(r);
+  const bool only_stale =
+      r.refused != 0 && r.refused == r.stale_refusals && MajorityImpossible(r, now);
   if (r.try_once) {
     if (only_stale && r.attempts < kTryAttemptsMax) return StartAttempt(r, now, out);
     return FailRequest(r, WhyFailed(r), now, out);
@@ -644,7 +700,14 @@ void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
                                : absl::DeadlineExceededError(std::move(message)),
                            now, out);
       }
-      if (r.state == State::kWaiting && t >= r.retry_at_us) StartAttempt(r, now, out);
+      if (r.state == State::kWaiting && t >= r.retry_at_us) {
+        // Parked, and neither named nor granted at release by the time the holder's lease
+        // should have ended: a notice or an accept was lost, or we stopped hearing the voters
+        // (our inbound cut). Probes first: an acquire the voters accept but whose answers
+        // never reach us would keep the resource from everyone for a whole attempt.
+        const bool probe_first = r.parked && r.parked_accepted == 0;
+        StartAttempt(r, now, out, probe_first);
+      }
       return;
     case State::kAttempting:
       if (t >= r.wait_deadline_us) {
@@ -657,15 +720,29 @@ void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
         return FailRequest(r, absl::DeadlineExceededError("wait limit passed during an attempt"),
                            now, out);
       }
-      if (t >= r.attempt_deadline_us) return FailAttempt(r, now, out);
-      if (MajorityImpossible(r)) {  // the liveness view changed since the last answer
+      if (t >= r.attempt_deadline_us) {
+        // Voters still silent at the deadline: the round trip may have outgrown the estimate,
+        // and with every reply to a resent acquire (Karn) no sample can show it. Back the
+        // timers off until a sample comes (RFC 6298, 5.5), or the attempts never fit.
+        // Silent: sent the acquire or a probe (SendAcquire), and no answer.
+        if ((AllVoters() & ~SelfMask() & ~(r.accepted | r.refused)) != 0) {
+          if (rto_backoff_ < kRtoBackoffMax) ++rto_backoff_;
+          // The loud signal: it ran as long as any attempt may (the configured attempt
+          // timeout, or D_P) and answers are still missing.
+          if (r.attempt_deadline_us - r.t0_us >=
+              std::min(config_.attempt_timeout_us, config_.HolderDurationUs(r.duration_us))) {
+            ++stats_.attempts_too_slow;
+          }
+        }
+        return FailAttempt(r, now, out);
+      }
+      if (MajorityImpossible(r, now)) {  // the liveness view changed since the last answer
         ++stats_.attempts_ended_early;
         return FailAttempt(r, now, out);
       }
       if (t >= r.retransmit_at_us) {
         r.retransmit_at_us = t + RetransmitUs(++r.resends);
         r.resent = true;
-        r.asked = AllVoters();
         SendAcquire(r, AllVoters() & ~(r.accepted | r.refused), now, out);
       }
       return;

@@ -60,10 +60,15 @@ struct ProposerStats {
   uint64_t releases_unconfirmed = 0;  // given up on (or past kPendingReleasesMax)
   uint64_t replies_ignored = 0;
   uint64_t attempts_ended_early = 0;  // a majority impossible before every voter answered
-  uint64_t release_grants = 0;        // grants on a parked ballot accepted at release
-  uint64_t attempts_parked = 0;       // failed attempts refused as held: queued at the voters
-  uint64_t reparks = 0;               // parked ballots outbid, sent again higher
-  int64_t round_trip_us = 0;          // smoothed round trip to the remote voters; 0: none yet
+  uint64_t probes = 0;  // release probes sent instead of acquires to voters not heard lately
+  // Attempts that ran the longest an attempt may (LeaseConfig::attempt_timeout_us, or D_P)
+  // with voters still silent: a round trip that does not fit an attempt, or voters down.
+  // Shorter attempts that end so back the resend interval off instead (RFC 6298, 5.5).
+  uint64_t attempts_too_slow = 0;
+  uint64_t release_grants = 0;   // grants on a parked ballot accepted at release
+  uint64_t attempts_parked = 0;  // failed attempts refused as held: queued at the voters
+  uint64_t reparks = 0;          // parked ballots outbid, sent again higher
+  int64_t round_trip_us = 0;     // smoothed round trip to the remote voters; 0: none yet
 };
 
 // A lease the node believes it holds.
@@ -136,8 +141,8 @@ class Proposer {
     // Refusals of `ballot` by voters that already accepted a higher one: those can never
     // accept it at release.
     uint32_t outbid = 0;
-    Ballot outbid_by = 0;   // the highest ballot those refusals named
-    bool reparked = false;  // re-sent once for a ballot voters can still accept
+    Ballot outbid_by = 0;       // the highest ballot those refusals named
+    bool reparked = false;      // re-sent once for a ballot voters can still accept
     bool parked_again = false;  // the next attempt re-parks: ballot just above `outbid_by`
     // The current attempt (kAttempting) or the last one.
     Ballot ballot = 0;
@@ -168,8 +173,17 @@ class Proposer {
 
   Owner OwnerOf(const Request& r) const { return Owner{config_.self, incarnation_, r.id}; }
   Request* FindForReply(const Owner& owner);
-  void StartAttempt(Request& r, Now now, Outbox& out);
-  void SendAcquire(const Request& r, uint32_t to_mask, Now now, Outbox& out);
+  // `probe_first`: the remote voters get a probe, and the acquire once they answer it.
+  void StartAttempt(Request& r, Now now, Outbox& out, bool probe_first = false);
+  // Sends `ballot` to the voters in `to_mask` (a probe to those Unheard) and adds those that
+  // got the acquire to `asked`.
+  void SendAcquire(Request& r, uint32_t to_mask, Now now, Outbox& out, bool probe_all = false);
+  uint32_t SelfMask() const;  // our own voter's bit, 0 when we are not a voter
+  // A voter answered a probe sent instead of the current attempt's acquire: sends it.
+  void OnProbeAnswer(int voter_index, const AcquireReplyMsg& msg, Now now, Outbox& out);
+  // Remote voters with an acquire or probe unanswered for a resend interval: their answers do
+  // not reach us (a voter down or cut off, or our own inbound cut).
+  uint32_t Unheard(Now now) const;
   // Any answer from voters[index] shows the way back from it works.
   void Heard(int index) { unanswered_since_us_[index] = kNever; }
   void SendRenew(const Request& r, uint32_t to_mask, Outbox& out);
@@ -211,7 +225,7 @@ class Proposer {
   uint32_t LooksDown() const;
   // No majority can accept the attempt any more: too many refused, or did not answer and
   // look down. A hint only ends an attempt early; it never grants.
-  bool MajorityImpossible(const Request& r) const;
+  bool MajorityImpossible(const Request& r, Now now) const;
   // The resend interval: a few measured round trips, within [kRetransmitUsMin,
   // LeaseConfig::retransmit_us].
   // `resends`: how many times it went out again already; each doubles the interval (a dead
@@ -228,7 +242,7 @@ class Proposer {
   Rng& rng_;
   uint64_t next_request_ = 1;
   absl::btree_map<uint64_t, Request> requests_;
-  std::size_t held_ = 0;  // of requests_, those in kHolding
+  std::size_t held_ = 0;                                       // of requests_, those in kHolding
   absl::btree_map<std::string, std::deque<uint64_t>> queues_;  // front is active
   struct PendingRelease {
     Owner owner;
@@ -244,6 +258,7 @@ class Proposer {
   // (kNever: none). An acquire says it `hears` the voter unless one is overdue.
   std::vector<int64_t> unanswered_since_us_;
   int64_t rtt_var_us_ = 0;  // mean deviation of the round trip (RFC 6298)
+  int rto_backoff_ = 0;     // doublings of the resend interval since the last valid sample
   ProposerStats stats_;
 };
 

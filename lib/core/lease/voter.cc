@@ -239,9 +239,12 @@ void Voter::EndLease(absl::btree_map<std::string, Entry>::iterator it, Now now, 
   if (e.has_lease) expiry_.erase({e.until_us, it->first});
   e.has_lease = false;
   floor_ = std::max(floor_, e.highest);
-  // The owner's node is not waiting for this resource while it holds it; a record of it is
-  // stale.
-  RemoveWaiter(e, e.owner.node);
+  // A record of the owner's node from before it held this lease is stale. One with a later
+  // ticket is its next request, whose acquire overtook this release on the way (links
+  // reorder): it waits, and must keep its place, or nobody names it and it sits out its
+  // fallback timer (about a lease) while the resource goes to others or stays idle.
+  std::erase_if(e.waiters,
+                [&](const Waiter& w) { return w.node == e.owner.node && w.ticket <= e.ticket; });
   // A failed attempt keeps its place: it will be back, with the same ticket.
   if (requeue) AddWaiter(e, Waiter{e.ticket, e.owner.node, e.duration_us, 0, {}, 0});
   NameHead(it, now, out, requeue ? e.owner.node : 0);

@@ -44,6 +44,17 @@ TEST_F(VoterWaitersTest, ReleaseNamesOnlyTheWaiterWithTheEarliestTicket) {
   EXPECT_EQ(v().resource_count(), 0u);
 }
 
+// Links reorder: the holder's node's next request can arrive before the release of the lease
+// it held. It waits like anyone, so the release names it (it was dropped as a stale record,
+// and sat out its fallback timer, about a lease, with nobody to name it).
+TEST_F(VoterWaitersTest, ANextRequestAheadOfItsNodesReleaseKeepsItsPlace) {
+  Acquire(10, kA, B(1), 0);
+  const Owner next{10, 1, 2};
+  EXPECT_EQ(AcquireTicket(10, next, B(3), B(3), 10).reason, RefuseReason::kHeld);
+  EXPECT_EQ(NoticesTo(Release(kA, B(1), 20)), std::vector<NodeId>{10});
+  EXPECT_TRUE(AcquireTicket(10, next, B(4), B(3), 21).accepted);
+}
+
 // The holder's node asks again at once for its next local request: it is parked behind the
 // named head like anyone, and named in its turn.
 TEST_F(VoterWaitersTest, TheReleasingNodesNextRequestIsParkedLikeAnyone) {

@@ -1,0 +1,142 @@
+// Tests for progress under partial faults (docs/protocol.md, "Progress under faults"): a
+// node that does not hear its voters probes instead of leaving accepts it cannot learn of,
+// an attempt that cannot reach a majority from the answers and the voters heard lately ends
+// at once, and attempts whose voters stay silent back the timers off, up to the configured
+// attempt timeout, where they are counted (the loud signal). Messages are delivered by hand.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gtest/gtest.h"
+#include "lib/core/lease_node.h"
+#include "tests/core/cluster_harness.h"
+
+namespace lockmesh::core {
+namespace {
+
+using harness::As;
+using harness::Cluster;
+using harness::kStartMonoUs;
+using harness::OfKind;
+using harness::ToNode;
+
+constexpr int64_t kD = 5'000'000;
+constexpr int64_t kWait = 20'000'000;
+
+// Grants `resource` to non-voter `n` over 1 ms links, so it measures a 2 ms round trip and
+// hears every voter, then releases it.
+void MeasureRoundTrip(Cluster& c, NodeId n) {
+  absl::StatusOr<uint64_t> id = c.Acquire(n, "warm", kD, kWait);
+  ASSERT_TRUE(id.ok());
+  c.Advance(1'000);
+  c.DeliverAll(OfKind<AcquireMsg>());
+  c.Advance(1'000);
+  c.DeliverAll();
+  ASSERT_TRUE(c.IsHolding(n, *id));
+  ASSERT_TRUE(c.Release(n, *id).ok());
+  c.DeliverAll();
+}
+
+bool AnyVoterHolds(Cluster& c, const std::string& resource) {
+  for (int i = 0; i < 3; ++i) {
+    Voter::LeaseView view;
+    if (c.node(c.voter(i)).voter()->FindLive(resource, c.now(c.voter(i)), &view)) return true;
+  }
+  return false;
+}
+
+// Its inbound cut: the voters hear it and accept, it never learns. After the first attempt
+// it sends probes only, so no voter holds a later attempt's accept (which would keep the
+// resource from everyone until its release), and the first attempt's accepts are released.
+TEST(LeaseNodeFaults, ANodeThatHearsNoVoterProbesInsteadOfAcquiring) {
+  Cluster c(3, 1);
+  const NodeId n = c.non_voter(0);
+  MeasureRoundTrip(c, n);
+  absl::StatusOr<uint64_t> id = c.Acquire(n, "r", kD, kWait);
+  ASSERT_TRUE(id.ok());
+  while (c.now_us() < kStartMonoUs + kWait / 2) {
+    c.DeliverAll(OfKind<AcquireMsg>());
+    c.DeliverAll(OfKind<ReleaseMsg>());
+    c.Drop(ToNode(n));  // the way back is cut
+    c.AdvanceTo(c.node(n).NextTickUs());
+    c.Tick(n);
+  }
+  EXPECT_GT(c.node(n).proposer().stats().probes, 0u);
+  // Every acquire left in the first attempt's first send, before anything was overdue.
+  EXPECT_EQ(c.CountSent(OfKind<AcquireMsg>()), 3u + 3u);  // the warm-up's and the first
+  c.DeliverAll(OfKind<ReleaseMsg>());
+  EXPECT_FALSE(AnyVoterHolds(c, "r"));
+}
+
+// Voter 2 went silent (crashed, or its answers cannot reach us). Voter 0 refuses (held),
+// voter 1 accepts: with voter 2 not counted on, no majority is possible, and the attempt
+// ends at once instead of waiting for its deadline.
+TEST(LeaseNodeFaults, AnAttemptEndsAtOnceWhenTheVotersHeardCannotMakeAMajority) {
+  Cluster c(3, 1);
+  const NodeId n = c.non_voter(0);
+  const NodeId v0 = c.voter(0), v1 = c.voter(1), v2 = c.voter(2);
+  MeasureRoundTrip(c, n);
+  // Voter 2 leaves an acquire unanswered, for longer than a resend interval.
+  absl::StatusOr<uint64_t> warm = c.Acquire(n, "s", kD, kWait);
+  c.Drop(ToNode(v2));
+  c.DeliverAll();
+  ASSERT_TRUE(c.IsHolding(n, *warm));
+  c.Advance(100'000);
+  // Voter 0's own node holds an accept of voter 0 alone for "r".
+  ASSERT_TRUE(c.Acquire(v0, "r", kD, kWait).ok());
+  c.Drop(ToNode(v1));
+  c.Drop(ToNode(v2));
+
+  absl::StatusOr<uint64_t> id = c.Acquire(n, "r", kD, kWait);
+  c.Drop(ToNode(v2));
+  c.DeliverAll(ToNode(v0));
+  c.DeliverAll(ToNode(v1));
+  EXPECT_EQ(c.Pending(ToNode(n)), 2u);
+  c.DeliverAll(ToNode(n));
+  EXPECT_EQ(c.node(n).proposer().stats().attempts_ended_early, 1u);
+  EXPECT_EQ(c.node(n).proposer().stats().failed_attempts, 1u);
+  EXPECT_FALSE(c.IsHolding(n, *id));
+}
+
+// No answer at all: the first attempt runs the configured attempt timeout (no round trip is
+// measured yet) and is counted as too slow. After a measured 2 ms round trip an attempt is
+// much shorter; attempts that end with voters silent double it until it reaches the
+// configured timeout again, and only those are counted.
+TEST(LeaseNodeFaults, SilentVotersBackTheAttemptOffAndTheLongestAttemptIsCounted) {
+  Cluster c(3, 1);
+  const NodeId n = c.non_voter(0);
+  ASSERT_TRUE(c.Acquire(n, "r", kD, kWait).ok());
+  c.Drop();
+  c.AdvanceTo(kStartMonoUs + c.config(n).attempt_timeout_us);
+  c.Tick(n);
+  EXPECT_EQ(c.node(n).proposer().stats().failed_attempts, 1u);
+  EXPECT_EQ(c.node(n).proposer().stats().attempts_too_slow, 1u);
+
+  Cluster d(3, 1);
+  const NodeId m = d.non_voter(0);
+  MeasureRoundTrip(d, m);
+  ASSERT_TRUE(d.Acquire(m, "r", kD, kWait).ok());
+  const ProposerStats& stats = d.node(m).proposer().stats();
+  int64_t started = d.now_us();
+  uint64_t attempts = stats.attempts;
+  std::vector<int64_t> lengths;  // of each attempt that failed, start to deadline
+  while (stats.attempts_too_slow == 0 && d.now_us() < kStartMonoUs + kWait) {
+    d.Drop();
+    const uint64_t failed = stats.failed_attempts;
+    d.AdvanceTo(d.node(m).NextTickUs());
+    d.Tick(m);
+    if (stats.failed_attempts != failed) lengths.push_back(d.now_us() - started);
+    if (stats.attempts != attempts) {
+      attempts = stats.attempts;
+      started = d.now_us();
+    }
+  }
+  ASSERT_GE(lengths.size(), 3u);
+  EXPECT_LT(lengths.front(), d.config(m).attempt_timeout_us / 4);
+  for (std::size_t i = 1; i < lengths.size(); ++i) EXPECT_GT(lengths[i], lengths[i - 1]);
+  EXPECT_EQ(stats.attempts_too_slow, 1u);
+}
+
+}  // namespace
+}  // namespace lockmesh::core
