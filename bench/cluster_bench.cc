@@ -231,10 +231,11 @@ int Run(Report& report) {
     Announce("uncontended acquires");
     report.phases.push_back(Uncontended(**node, report.iterations));
     const Phase& p = report.phases.back();
-    std::printf("udp round trip p50 %.1f us; uncontended acquire p50 %.1f us, p99 %.1f us "
-                "(%.1fx the round trip); %" PRIu64 " cycles in %.2f s\n",
-                report.udp.p50, p.acquire.p50, p.acquire.p99,
-                report.udp.p50 > 0 ? p.acquire.p50 / report.udp.p50 : 0.0, p.cycles, p.seconds);
+    std::printf(
+        "udp round trip p50 %.1f us; uncontended acquire p50 %.1f us, p99 %.1f us "
+        "(%.1fx the round trip); %" PRIu64 " cycles in %.2f s\n",
+        report.udp.p50, p.acquire.p50, p.acquire.p99,
+        report.udp.p50 > 0 ? p.acquire.p50 / report.udp.p50 : 0.0, p.cycles, p.seconds);
   } else {
     error = RunPhases(**node, cross, report);
   }

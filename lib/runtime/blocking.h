@@ -54,8 +54,8 @@ class Handoff {
   static constexpr uint32_t kEmpty = 0, kSleeping = 1, kDone = 2;
   void FutexWait(uint32_t expected) {
     // Returns at once if the state moved on; spurious wake-ups are re-checked by the caller.
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&state_), FUTEX_WAIT_PRIVATE, expected,
-            nullptr, nullptr, 0);
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&state_), FUTEX_WAIT_PRIVATE, expected, nullptr,
+            nullptr, 0);
   }
   void FutexWake() {
     syscall(SYS_futex, reinterpret_cast<uint32_t*>(&state_), FUTEX_WAKE_PRIVATE, 1, nullptr,

@@ -140,9 +140,9 @@ void Engine::OnDatagram(std::string_view datagram, const udp::endpoint& from) {
   std::vector<core::Envelope> envelopes = transport_.Unpack(datagram);
   for (const DropToLog& drop : DropsToLog(before, transport_.counters())) {
     Log(LogLevel::kWarning, "datagram.dropped",
-        absl::StrCat("dropped a datagram from ", FormatEndpoint(from), ": ", drop.reason,
-                     " (", drop.what, "); ", drop.count,
-                     " so far (logged at the first, then every ", kDropLogEveryDatagrams, "th)"));
+        absl::StrCat("dropped a datagram from ", FormatEndpoint(from), ": ", drop.reason, " (",
+                     drop.what, "); ", drop.count, " so far (logged at the first, then every ",
+                     kDropLogEveryDatagrams, "th)"));
   }
   const core::Now now = Now();
   for (core::Envelope& env : envelopes) {
@@ -254,8 +254,26 @@ void Engine::AfterInput() {
     return;
   }
   FlushOrPostFlush();
+  ReportSlowAttempts();
   ScheduleTick();
   PublishMetrics();  // before any callback runs: a caller woken by a result may read them
+}
+
+void Engine::ReportSlowAttempts() {
+  const uint64_t slow = lease_->proposer().stats().attempts_too_slow;
+  if (slow == slow_attempts_seen_) return;
+  // Loudly, but a line per kSlowAttemptLogEvery, not per attempt.
+  if (slow_attempts_seen_ == 0 ||
+      slow / kSlowAttemptLogEvery != slow_attempts_seen_ / kSlowAttemptLogEvery) {
+    Log(LogLevel::kWarning, "lease.attempt_too_slow",
+        absl::StrCat(slow, " acquire attempts so far ran their whole timeout (",
+                     settings_.lease.attempt_timeout_us / 1000,
+                     " ms) with voters silent: the round trip to the voters does not fit it, or "
+                     "voters are down (NodeOptions::timing sets the timeout; logged at the first, "
+                     "then every ",
+                     kSlowAttemptLogEvery, "th)"));
+  }
+  slow_attempts_seen_ = slow;
 }
 
 void Engine::FlushOrPostFlush() {
@@ -370,6 +388,8 @@ void Engine::PublishMetrics() {
   m.attempts_failed = p.failed_attempts;
   m.attempts_queued = p.attempts_parked;
   m.grants_at_release = p.release_grants;
+  m.attempts_too_slow = p.attempts_too_slow;
+  m.probes = p.probes;
   m.renewals = p.renewals;
   m.renewals_failed = p.renewals_failed;
   m.leases_held = held_.size();

@@ -209,6 +209,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void Defer(absl::AnyInvocable<void()> callback) { callbacks_.push_back(std::move(callback)); }
   void AfterInput();
   void FlushOrPostFlush();
+  void ReportSlowAttempts();
   void ScheduleTick();
   void OnTimer();
   void Receive();
@@ -256,6 +257,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::atomic<int> posted_{0};
   bool flush_posted_ = false;
   bool hold_datagrams_ = false;  // RunOrPost's
+  uint64_t slow_attempts_seen_ = 0;
 
   Settings settings_;
   boost::asio::io_context& io_;

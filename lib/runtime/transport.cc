@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <array>
-
 #include <boost/asio/buffer.hpp>
 #include <boost/system/error_code.hpp>
 #include <cerrno>
@@ -109,8 +108,8 @@ void Transport::SendSealed() {
       headers[i].msg_hdr.msg_iov = &iov[i];
       headers[i].msg_hdr.msg_iovlen = 1;
     }
-    const int sent = ::sendmmsg(socket_.native_handle(), headers.data(),
-                                static_cast<unsigned>(n), MSG_DONTWAIT);
+    const int sent =
+        ::sendmmsg(socket_.native_handle(), headers.data(), static_cast<unsigned>(n), MSG_DONTWAIT);
     if (sent < 0) {
       if (errno == EINTR) continue;
       // The first datagram was refused (a full buffer, an unreachable address): counted, not

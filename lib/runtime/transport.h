@@ -29,8 +29,8 @@
 #include <utility>
 // clang-format on
 
-#include <boost/asio/io_context.hpp>
 #include <array>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -58,6 +58,9 @@ inline constexpr std::size_t kSendBatchDatagramsMax = 64;
 // Dropped datagrams of one reason get a log record at the first and then at every this-many-th
 // (lib/runtime/drop_log.h): a flood of bad datagrams costs a line per thousand.
 inline constexpr uint64_t kDropLogEveryDatagrams = 1000;
+// Acquire attempts that did not fit their timeout get a log record at the first and then at
+// every this-many-th ("lease.attempt_too_slow").
+inline constexpr uint64_t kSlowAttemptLogEvery = 100;
 
 struct TransportCounters {
   uint64_t datagrams_sent = 0;

@@ -120,5 +120,19 @@ TEST(ContractTest, MembersOnTheNodesIoThreadIsFailedPreconditionNotAnEmptyList) 
   EXPECT_EQ(outside->size(), 1u);
 }
 
+TEST(ContractTest, AnAttemptThatRunsItsWholeTimeoutIsCountedAndLogged) {
+  // metrics.h: attempts_too_slow counts attempts that ran their whole timeout with voters
+  // silent, and each is also logged. Two of three voters gone: no attempt can end early.
+  TestCluster c(3, 3, [](int, NodeOptions& o) { o.breaker_failures = 1000; });
+  c.WaitConverged();
+  EXPECT_EQ(c.node(0).GetMetrics().attempts_too_slow, 0u);
+  c.Stop(1);
+  c.Stop(2);
+  absl::StatusOr<Lease> l = c.node(0).Acquire("r", {.duration = 1s, .wait = 5s});
+  EXPECT_EQ(l.status().code(), absl::StatusCode::kUnavailable) << l.status();
+  EXPECT_GE(c.node(0).GetMetrics().attempts_too_slow, 1u);
+  EXPECT_TRUE(c.events().WaitFor([&] { return c.events().Count("lease.attempt_too_slow") >= 1; }));
+}
+
 }  // namespace
 }  // namespace lockmesh::testing

@@ -45,6 +45,8 @@ Metrics FilledMetrics() {
   m.dropped_voter_set_mismatch = 1037;
   m.dropped_misaddressed = 1038;
   m.dropped_unroutable = 1039;
+  m.attempts_too_slow = 1040;
+  m.probes = 1041;
   m.voter = true;
   m.quarantined = true;
   m.quarantine_remaining_ms = 12'345;

@@ -68,6 +68,8 @@ TEST(PrometheusTextTest, EveryFieldAppearsUnderItsNameWithItsValue) {
       "lockmesh_acquire_attempts_failed_total 1007",
       "lockmesh_acquire_attempts_queued_total 1008",
       "lockmesh_grants_at_release_total 1009",
+      "lockmesh_acquire_attempts_too_slow_total 1040",
+      "lockmesh_probes_total 1041",
       "lockmesh_lease_ends_total{how=\"released\"} 1010",
       "lockmesh_lease_ends_total{how=\"expired\"} 1011",
       "lockmesh_renewals_total 1012",
@@ -171,7 +173,7 @@ TEST(PrometheusTextTest, FormatIsExactAndFamiliesAreDeclaredOnce) {
     double value = 0;
     EXPECT_TRUE(absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value)) << line;
   }
-  EXPECT_EQ(families.size(), 29u);  // the names in EveryFieldAppearsUnderItsNameWithItsValue
+  EXPECT_EQ(families.size(), 31u);  // the names in EveryFieldAppearsUnderItsNameWithItsValue
 }
 
 TEST(PrometheusTextTest, LatencyHistogramIsCumulativeInSecondsEndingAtInf) {

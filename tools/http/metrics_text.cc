@@ -128,6 +128,12 @@ void Acquires(Writer& w, const Metrics& m) {
             "Leases granted by the voters to a queued request as the previous lease ended, with "
             "no further round trip.",
             &Metrics::grants_at_release);
+  w.Counter("lockmesh_acquire_attempts_too_slow_total",
+            "Attempts that ran their whole timeout with voters still silent: the round trip does "
+            "not fit the attempt timeout, or voters are down.",
+            &Metrics::attempts_too_slow);
+  w.Counter("lockmesh_probes_total",
+            "Probes sent instead of acquires to voters not heard from lately.", &Metrics::probes);
 }
 
 void Leases(Writer& w, const Metrics& m) {

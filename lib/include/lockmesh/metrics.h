@@ -50,6 +50,13 @@ struct Metrics {
   // Leases granted at release: the voters accepted a queued request's ballot as the
   // previous lease ended, with no further round trip.
   uint64_t grants_at_release = 0;
+  // Attempts that ran as long as an attempt may with voters still silent: a round trip that
+  // does not fit the attempt timeout (LeaseConfig presets, NodeOptions::timing), or voters
+  // down. Each is also logged ("lease.attempt_too_slow", rate-limited).
+  uint64_t attempts_too_slow = 0;
+  // Probes sent instead of acquires to voters not heard from lately (a node that may not be
+  // hearing its voters asks them to answer before it asks them to accept).
+  uint64_t probes = 0;
   // How leases ended.
   uint64_t releases = 0;  // by hand: Release() or the guard's destruction
   uint64_t expiries = 0;  // the deadline passed (hold cap, renewal off)
