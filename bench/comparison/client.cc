@@ -174,18 +174,28 @@ int RunClient(const ClientSpec& spec) {
   }
   const Clock::time_point counted_from = Clock::now() + spec.warmup;
   const Clock::time_point end = counted_from + spec.run;
+  // The callers of "cycle" stay alive until stdin closes: the driver reads every thread's CPU
+  // time from /proc at the end of the window (cpu_usage.h), and a thread that exited takes
+  // its time with it.
+  const bool keep_callers = spec.workload == "cycle";
+  std::latch finished(spec.callers), may_exit(1);
   std::vector<std::thread> threads;
   for (int c = 0; c < spec.callers; ++c) {
     Locker& l = *lockers[static_cast<std::size_t>(c)];
-    threads.emplace_back([&spec, &l, c, counted_from, end] {
-      if (spec.workload == "cycle") Cycle(spec, c, l, counted_from, end);
-      if (spec.workload == "check") Check(spec, c, l);
-      if (spec.workload == "many") Many(spec, c, l, end);
-      if (spec.workload == "wait_one") WaitOne(spec, c, l);
+    threads.emplace_back([&, &locker = l, c] {
+      if (spec.workload == "cycle") Cycle(spec, c, locker, counted_from, end);
+      if (spec.workload == "check") Check(spec, c, locker);
+      if (spec.workload == "many") Many(spec, c, locker, end);
+      if (spec.workload == "wait_one") WaitOne(spec, c, locker);
+      finished.count_down();
+      if (keep_callers) may_exit.wait();
     });
   }
-  for (std::thread& t : threads) t.join();
+  finished.wait();
   Say("DONE");
+  if (keep_callers) WaitForStdinEnd();
+  may_exit.count_down();
+  for (std::thread& t : threads) t.join();
   // The many-held leases stay held until the driver has measured the servers.
   if (spec.workload == "many") WaitForStdinEnd();
   return 0;

@@ -13,7 +13,9 @@
 //   many      HELD <c> count=<n> [error=<why it stopped>], then keeps them until stdin closes
 //   check     CHECKED <c> done=<n> failures=<n> [error=...]
 //
-// and "DONE" at the end. A setup failure prints "FAILED <why>" and exits 1.
+// and "DONE" at the end. A setup failure prints "FAILED <why>" and exits 1. After "DONE" the
+// cycle callers' threads stay alive until stdin closes, so that the driver can read their CPU
+// time (cpu_usage.h) at the end of the measured window.
 #pragma once
 
 #include <chrono>

@@ -34,8 +34,9 @@ void PrintLoads(const Results& r, Workload w) {
 }
 
 void PrintCycleTable(const Results& r, Workload w, const std::map<std::string, Merged>& m) {
-  std::printf("%-10s %8s %9s %9s %9s %12s %6s %10s %10s\n", "system", "count", "p50 us",
-              "p99 us", "p999 us", RateUnit(w), "fail", "lm p50/x", "lm rate/x");
+  std::printf("%-10s %8s %9s %9s %9s %12s %6s %10s %10s %13s %10s\n", "system", "count", "p50 us",
+              "p99 us", "p999 us", RateUnit(w), "fail", "lm p50/x", "lm rate/x", "cpu us/cycle",
+              "csw/cycle");
   const Merged* lm = m.count(kLockmesh) ? &m.at(kLockmesh) : nullptr;
   for (const std::string& s : r.systems) {
     const Merged& x = m.at(s);
@@ -43,13 +44,25 @@ void PrintCycleTable(const Results& r, Workload w, const std::map<std::string, M
       std::printf("%-10s not run: %s\n", s.c_str(), x.error.c_str());
       continue;
     }
-    std::printf("%-10s %8zu %9.1f %9.1f %9.1f %12.0f %6llu %10s %10s\n", s.c_str(),
+    std::printf("%-10s %8zu %9.1f %9.1f %9.1f %12.0f %6llu %10s %10s %13.1f %10.1f\n", s.c_str(),
                 x.latency.count, x.latency.p50, x.latency.p99, x.latency.p999, x.rate,
                 static_cast<unsigned long long>(x.failures),
                 lm && lm->rounds_ok ? Ratio(lm->latency.p50, x.latency.p50).c_str() : "-",
-                lm && lm->rounds_ok ? Ratio(lm->rate, x.rate).c_str() : "-");
+                lm && lm->rounds_ok ? Ratio(lm->rate, x.rate).c_str() : "-", x.cpu_us_per_cycle,
+                x.switches_per_cycle);
     if (!x.first_error.empty()) std::printf("           first error: %s\n", x.first_error.c_str());
+    if (!x.cpu_vanished.empty() || x.cpu_threads_exited > 0) {
+      std::printf(
+          "           cpu undercounted: pids gone in the window (counted as 0): [%s]; "
+          "threads exited in it: %d\n",
+          absl::StrJoin(x.cpu_vanished, ",").c_str(), x.cpu_threads_exited);
+    }
   }
+  std::printf(
+      "cpu us/cycle, csw/cycle: CPU time and context switches of every process (the "
+      "servers and the client processes, all threads; /proc/<pid>/task/*/schedstat and "
+      "status) over the measured window, per counted %s\n",
+      w == Workload::kContention || w == Workload::kAcross ? "handoff" : "cycle");
   if (w == Workload::kAcross) {
     std::printf("fairness: grants per caller (15) and per process (3): min / max / Jain's index\n");
     for (const std::string& s : r.systems) {
@@ -142,14 +155,14 @@ void PrintReport(const Results& r) {
 
 namespace {
 
-// The goals of issue 9, each with the figure that decides it, as they stand in this run.
+// The goals of issues 9 and 12, each with the figure that decides it, as they stand in this run.
 void Goal(const std::string& what, bool known, bool met, const std::string& figures) {
   std::printf("  [%s] %s: %s\n", !known ? " n/a  " : met ? " met  " : "MISSED", what.c_str(),
               figures.c_str());
 }
 
 void PrintGoals(const Results& r) {
-  std::printf("\n-- goals of issue 9 in this run\n");
+  std::printf("\n-- goals of issues 9 and 12 in this run\n");
   std::map<std::pair<int, std::string>, Merged> cache;  // node-based: pointers stay valid
   auto merged = [&](Workload w, const std::string& s) -> const Merged* {
     auto key = std::make_pair(static_cast<int>(w), s);
@@ -170,6 +183,10 @@ void PrintGoals(const Results& r) {
   Goal("uncontended p50 <= 2.5x UDP round trip", lu != nullptr,
        lu && lu->latency.p50 <= 2.5 * udp,
        lu ? f(lu->latency.p50) + " us vs 2.5 x " + f(udp) + " us" : "");
+  Goal("issue 12: CPU per cycle <= 2x Redis's (all processes, uncontended)",
+       lu && ru && ru->cpu_us_per_cycle > 0,
+       lu && ru && lu->cpu_us_per_cycle <= 2 * ru->cpu_us_per_cycle,
+       lu && ru ? f(lu->cpu_us_per_cycle) + " us vs 2 x " + f(ru->cpu_us_per_cycle) + " us" : "");
   const Merged* lt = merged(Workload::kThroughput, kLockmesh);
   const Merged* rt = merged(Workload::kThroughput, "redis");
   const Merged* qt = merged(Workload::kThroughput, "redlock");

@@ -38,16 +38,18 @@ std::string RunJson(const Run& r) {
   std::vector<std::string> before, after, takeover;
   for (int64_t b : r.rss_before) before.push_back(absl::StrCat(b));
   for (int64_t a : r.rss_after) after.push_back(absl::StrCat(a));
-  return absl::StrCat(
-      "{\"error\":", Quote(r.error), ",\"load1\":", Num(r.load1), ",\"seconds\":", Num(r.seconds),
-      ",\"grants\":", r.grants, ",\"failures\":", r.failures,
-      ",\"first_error\":", Quote(r.first_error),
-      ",\"latency\":", DistributionJson(Distribution::Of(r.samples)),
-      ",\"jain_callers\":", Num(JainIndex(r.per_caller)),
-      ",\"jain_processes\":", Num(JainIndex(r.per_process)), ",\"held\":", r.held,
-      ",\"target\":", r.target, ",\"held_stop\":", Quote(r.held_stop), ",\"rss_before\":[",
-      absl::StrJoin(before, ","), "],\"rss_after\":[", absl::StrJoin(after, ","),
-      "],\"takeover_ms\":", Num(r.takeover_ms), "}");
+  return absl::StrCat("{\"error\":", Quote(r.error), ",\"load1\":", Num(r.load1),
+                      ",\"seconds\":", Num(r.seconds), ",\"grants\":", r.grants,
+                      ",\"failures\":", r.failures, ",\"first_error\":", Quote(r.first_error),
+                      ",\"latency\":", DistributionJson(Distribution::Of(r.samples)),
+                      ",\"jain_callers\":", Num(JainIndex(r.per_caller)),
+                      ",\"jain_processes\":", Num(JainIndex(r.per_process)), ",\"held\":", r.held,
+                      ",\"target\":", r.target, ",\"held_stop\":", Quote(r.held_stop),
+                      ",\"rss_before\":[", absl::StrJoin(before, ","), "],\"rss_after\":[",
+                      absl::StrJoin(after, ","), "],\"takeover_ms\":", Num(r.takeover_ms),
+                      ",\"cpu_ns\":", r.cpu_ns, ",\"context_switches\":", r.context_switches,
+                      ",\"cpu_vanished_pids\":[", absl::StrJoin(r.cpu_vanished, ","),
+                      "],\"cpu_threads_exited\":", r.cpu_threads_exited, "}");
 }
 
 std::string MergedJson(const Merged& m) {
@@ -60,7 +62,9 @@ std::string MergedJson(const Merged& m) {
       ",\"processes_max\":", Num(m.processes.max),
       ",\"bytes_per_lease_mean\":", Num(m.bytes_per_lease_mean),
       ",\"bytes_per_lease_max\":", Num(m.bytes_per_lease_max), ",\"held\":", m.held,
-      ",\"target\":", m.target, "}");
+      ",\"target\":", m.target, ",\"cpu_us_per_cycle\":", Num(m.cpu_us_per_cycle),
+      ",\"context_switches_per_cycle\":", Num(m.switches_per_cycle), ",\"cpu_vanished_pids\":[",
+      absl::StrJoin(m.cpu_vanished, ","), "],\"cpu_threads_exited\":", m.cpu_threads_exited, "}");
 }
 
 // A system's CDF as at most `points` (latency, fraction) pairs.

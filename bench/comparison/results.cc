@@ -37,7 +37,7 @@ const char* WorkloadTitle(Workload w) {
 Merged Merge(const std::vector<Run>& runs) {
   Merged m;
   std::vector<double> samples, per_caller, per_process;
-  double seconds = 0, grants = 0;
+  double seconds = 0, grants = 0, cpu_ns = 0, switches = 0;
   std::vector<double> per_lease_mean, per_lease_max;
   for (const Run& r : runs) {
     if (!r.error.empty()) {
@@ -49,6 +49,10 @@ Merged Merge(const std::vector<Run>& runs) {
     seconds += r.seconds;
     grants += static_cast<double>(r.grants);
     m.failures += r.failures;
+    cpu_ns += static_cast<double>(r.cpu_ns);
+    switches += static_cast<double>(r.context_switches);
+    m.cpu_vanished.insert(m.cpu_vanished.end(), r.cpu_vanished.begin(), r.cpu_vanished.end());
+    m.cpu_threads_exited += r.cpu_threads_exited;
     if (m.first_error.empty()) m.first_error = r.first_error;
     per_caller.resize(std::max(per_caller.size(), r.per_caller.size()));
     for (std::size_t i = 0; i < r.per_caller.size(); ++i) per_caller[i] += r.per_caller[i];
@@ -73,6 +77,8 @@ Merged Merge(const std::vector<Run>& runs) {
   if (m.rounds_ok > 0) m.error.clear();
   m.latency = Distribution::Of(std::move(samples));
   m.rate = seconds > 0 ? grants / seconds : 0;
+  m.cpu_us_per_cycle = grants > 0 ? cpu_ns / 1e3 / grants : 0;
+  m.switches_per_cycle = grants > 0 ? switches / grants : 0;
   m.jain_callers = JainIndex(per_caller);
   m.jain_processes = JainIndex(per_process);
   m.callers = MinMax::Of(per_caller);

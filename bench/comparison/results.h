@@ -6,6 +6,8 @@
 // Plain value types; thread-compatible.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -33,6 +35,11 @@ struct Run {
   std::vector<double> samples;              // acquire latency (wait) per counted grant, µs
   std::vector<double> per_caller;           // grants by caller (process-major)
   std::vector<double> per_process;          // grants by process
+  // CPU of every process involved (servers and client processes, every thread) over the
+  // measured window (cycle workloads; cpu_usage.h), and the processes gone before it ended.
+  uint64_t cpu_ns = 0, context_switches = 0;
+  std::vector<pid_t> cpu_vanished;
+  int cpu_threads_exited = 0;
   // Many held.
   uint64_t held = 0, target = 0;
   std::string held_stop;                    // why a caller stopped short, if one did
@@ -61,6 +68,11 @@ struct Merged {
   uint64_t failures = 0;
   std::string first_error;
   double jain_callers = 1, jain_processes = 1;
+  // CPU time and context switches per counted grant (cycle or handoff), summed over every
+  // process; 0 when nothing was counted. The vanished pids of all rounds, for the report.
+  double cpu_us_per_cycle = 0, switches_per_cycle = 0;
+  std::vector<pid_t> cpu_vanished;
+  int cpu_threads_exited = 0;
   MinMax callers, processes;
   std::vector<double> takeover_ms;
   double bytes_per_lease_mean = 0, bytes_per_lease_max = 0;  // over the server processes

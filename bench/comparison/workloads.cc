@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "bench/comparison/cpu_usage.h"
 #include "bench/comparison/process.h"
 
 namespace lockmesh::bench::comparison {
@@ -148,7 +149,21 @@ Run Cycles(const Target& t, const Params& p, int processes, int callers, const s
       return r;
     }
   }
+  // CPU over the measured window, of the servers and of the client processes (the driver
+  // only waits and is left out). The clients start their window `warmup` after GO; a pipe
+  // write later, which is a few µs of a window of seconds.
+  std::vector<pid_t> pids = t.server_pids;
+  for (std::size_t i = 0; i < group.size(); ++i) pids.push_back(group[i].pid());
+  const Clock::time_point go = Clock::now();
   group.GoAll();
+  std::this_thread::sleep_until(go + p.warmup);
+  const CpuSnapshot before = TakeCpuSnapshot(pids);
+  std::this_thread::sleep_until(go + p.warmup + p.run);
+  const CpuUsage used = CpuBetween(before, TakeCpuSnapshot(pids));
+  r.cpu_ns = used.cpu_ns;
+  r.context_switches = used.switches;
+  r.cpu_vanished = used.vanished;
+  r.cpu_threads_exited = used.threads_exited;
   if (!group.WaitDone(p.warmup + p.run + kClientSlack)) r.error = group.error();
   group.Finish();
   for (std::size_t i = 0; i < group.size(); ++i) Collect(group[i], r);
