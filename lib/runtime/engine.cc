@@ -122,17 +122,12 @@ void Engine::Receive() {
 }
 
 void Engine::OnReceived(boost::system::error_code ec, std::size_t bytes) {
-  Callbacks callbacks;
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopped_ || ec == boost::asio::error::operation_aborted) return;
-    // Other errors (an ICMP unreachable reported on a UDP socket) end one receive, not the node.
-    if (!ec) OnDatagram(std::string_view(recv_buffer_.data(), bytes), recv_from_);
-    AfterInput();  // the replies go out before the socket is read again
-    Receive();
-    callbacks.swap(callbacks_);
-  }
-  for (auto& c : callbacks) c();
+  if (stopped_ || ec == boost::asio::error::operation_aborted) return;
+  // Other errors (an ICMP unreachable reported on a UDP socket) end one receive, not the node.
+  if (!ec) OnDatagram(std::string_view(recv_buffer_.data(), bytes), recv_from_);
+  AfterInput();
+  Receive();
+  RunCallbacks();
 }
 
 void Engine::OnDatagram(std::string_view datagram, const udp::endpoint& from) {
@@ -219,8 +214,7 @@ void Engine::SendTo(const udp::endpoint& to, const core::Envelope& envelope) {
     ++own_.send_errors;
     return;
   }
-  // Sent when the handler ends (AfterInput): everything it queues for a peer shares datagrams.
-  transport_.Queue(to, *std::move(bytes));
+  transport_.Queue(to, *std::move(bytes));  // sent by the flush AfterInput posts
 }
 
 void Engine::OnMemberEvent(const core::MemberEvent& event) {
@@ -253,7 +247,7 @@ void Engine::AfterInput() {
     FinishStop();
     return;
   }
-  FlushOrPostFlush();
+  PostFlush();
   ReportSlowAttempts();
   ScheduleTick();
   PublishMetrics();  // before any callback runs: a caller woken by a result may read them
@@ -276,17 +270,12 @@ void Engine::ReportSlowAttempts() {
   slow_attempts_seen_ = slow;
 }
 
-void Engine::FlushOrPostFlush() {
-  if (!transport_.has_queued()) return;
-  // Idle: send now, before the socket is read again. Busy: after the handlers already
-  // waiting, so that what they queue for the same peers shares the datagrams.
-  if (posted_.load(std::memory_order_relaxed) == 0 && !hold_datagrams_) {
-    return transport_.Flush();
-  }
-  if (flush_posted_) return;
+void Engine::PostFlush() {
+  if (!transport_.has_queued() || flush_posted_) return;
   flush_posted_ = true;
+  // After the handlers already waiting on the strand (posted calls and network input alike):
+  // what they queue for the same peers shares the datagrams, sent in one sendmmsg.
   boost::asio::post(strand_, [self = shared_from_this()] {
-    absl::MutexLock lock(&self->mu_);
     self->flush_posted_ = false;
     if (self->stopped_) return;
     self->transport_.Flush();
@@ -303,17 +292,11 @@ void Engine::ScheduleTick() {
   timer_.expires_at(std::chrono::steady_clock::time_point(std::chrono::microseconds(wake)));
   timer_.async_wait(boost::asio::bind_executor(
       strand_, [self = shared_from_this(), wake](boost::system::error_code ec) {
-        if (ec) return;
-        Callbacks callbacks;
-        {
-          absl::MutexLock lock(&self->mu_);
-          if (self->stopped_ || self->timer_at_us_ != wake) return;
-          self->timer_at_us_ = 0;
-          self->OnTimer();
-          self->AfterInput();
-          callbacks.swap(self->callbacks_);
-        }
-        for (auto& c : callbacks) c();
+        if (ec || self->stopped_ || self->timer_at_us_ != wake) return;
+        self->timer_at_us_ = 0;
+        self->OnTimer();
+        self->AfterInput();
+        self->RunCallbacks();
       }));
 }
 

@@ -6,14 +6,10 @@
 // pending acquires and their callbacks, the leases held through handles (renewal, hold cap,
 // loss reports), the circuit breaker, metrics and the log hook.
 //
-// The cores see one input at a time: the engine's state is behind one mutex. Input from the
-// network and timers runs on a strand of the io_context; an acquire or release asked for on a
-// thread that does not run the io_context runs on the caller's thread, at once, and sends its
-// datagrams from there (no hand-off to the io thread and back: on the machines this runs on a
-// hand-off costs a wake-up, ~7 us, and the new acquire no longer waits behind the io thread's
-// work for the previous release). Other entry points post onto the strand. Callbacks into the
-// embedder's code (completions, loss reports, log records) never run under the mutex: they run
-// on the io thread after it, or are posted to the node's executor from a caller's thread.
+// Everything runs on one strand of the io_context, so the cores see one input at a time
+// however many threads run the io_context. Public entry points post onto the strand.
+// Callbacks into the embedder's code (completions, loss reports, log records) run after the
+// handler's work is done, never in the middle of it.
 //
 // Not part of the public API; lockmesh::Node is its only user besides tests.
 #pragma once
@@ -106,7 +102,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   bool InIoThread() const { return io_.get_executor().running_in_this_thread(); }
   // True once Stop() has closed the socket; any thread.
   bool stopped() const { return stopped_flag_.load(); }
-  // REQUIRES: the engine's state is held (an engine handler); the hook runs after it is let go.
+  // REQUIRES: on the strand (an engine handler); the hook runs when the handler's work is done.
   void Log(LogLevel level, std::string_view event, std::string message);
   // Log() from any thread: the record is handed to the hook on the node's executor, as
   // log.h promises.
@@ -164,51 +160,25 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // engine.cc: the event loop.
   core::Now Now() const;
   using Callbacks = std::vector<absl::AnyInvocable<void()>>;
-  // Runs `f` on the strand with the engine's state held, then lets the engine react (flush,
-  // timers, metrics), then runs the callbacks `f` left.
+  // Runs `f` on the strand, then lets the engine react (flush, timers, metrics), then runs
+  // the callbacks `f` left.
   template <typename F>
   void Post(F f) {
-    posted_.fetch_add(1, std::memory_order_relaxed);
     boost::asio::post(strand_, [self = shared_from_this(), f = std::move(f)]() mutable {
-      Callbacks callbacks;
-      {
-        absl::MutexLock lock(&self->mu_);
-        self->posted_.fetch_sub(1, std::memory_order_relaxed);
-        f();
-        self->AfterInput();
-        callbacks.swap(self->callbacks_);
-      }
-      for (auto& c : callbacks) c();
+      f();
+      self->AfterInput();
+      self->RunCallbacks();
     });
   }
-  // Runs `f` on this thread, now, the way Post would, if the engine is idle: not on an io
-  // thread, no posted work waiting, the state free. The callbacks it leaves are posted to the
-  // node's executor (they never run inside the caller's call). Otherwise Post(f): a busy
-  // engine batches the work with what is queued (one datagram per peer for many requests).
-  // `hold_datagrams`: what `f` sends goes out from the io thread (a posted flush) unless
-  // another call on this path sends first and takes it along: a release followed at once by
-  // an acquire, the usual loop, then costs each voter one datagram, not two.
-  template <typename F>
-  void RunOrPost(F f, bool hold_datagrams = false) {
-    if (InIoThread() || posted_.load(std::memory_order_relaxed) > 0 || !mu_.TryLock()) {
-      return Post(std::move(f));
-    }
+  void RunCallbacks() {
     Callbacks callbacks;
-    f();
-    hold_datagrams_ = hold_datagrams;
-    AfterInput();
-    hold_datagrams_ = false;
     callbacks.swap(callbacks_);
-    mu_.Unlock();
-    if (callbacks.empty()) return;
-    boost::asio::post(io_.get_executor(), [callbacks = std::move(callbacks)]() mutable {
-      for (auto& c : callbacks) c();
-    });
+    for (auto& c : callbacks) c();
   }
   // Queues a call into the embedder's code for when the state is let go.
   void Defer(absl::AnyInvocable<void()> callback) { callbacks_.push_back(std::move(callback)); }
   void AfterInput();
-  void FlushOrPostFlush();
+  void PostFlush();
   void ReportSlowAttempts();
   void ScheduleTick();
   void OnTimer();
@@ -248,15 +218,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   void PlanRenewal(Held& held, core::Now now);
   int64_t NextLeaseWakeUs() const;
 
-  // Everything below is read and written with mu_ held (Post, RunOrPost), except what the
-  // constructor sets before the engine is shared, the atomics, and metrics_ (its own mutex).
-  absl::Mutex mu_;
-  Callbacks callbacks_;
-  // Handlers posted and not yet run: while there are some, datagrams wait for them (one flush
-  // for all), and a caller's acquire joins them rather than running on its own thread.
-  std::atomic<int> posted_{0};
+  Callbacks callbacks_;  // Defer()'s, run when the handler's work is done
   bool flush_posted_ = false;
-  bool hold_datagrams_ = false;  // RunOrPost's
   uint64_t slow_attempts_seen_ = 0;
 
   Settings settings_;

@@ -34,8 +34,8 @@ void Engine::Complete(Pending& pending, absl::StatusOr<Lease> result) {
 
 void Engine::Acquire(std::string resource, AcquireOptions options, std::string publish_tag,
                      AcquireCallback done) {
-  RunOrPost([this, resource = std::move(resource), options = std::move(options),
-             publish_tag = std::move(publish_tag), done = std::move(done)]() mutable {
+  Post([this, resource = std::move(resource), options = std::move(options),
+        publish_tag = std::move(publish_tag), done = std::move(done)]() mutable {
     const int64_t now_us = Now().mono_us;
     Pending p{.resource = std::move(resource),
               .options = std::move(options),
@@ -264,7 +264,7 @@ void Engine::Failed(const core::LeaseEvent& event, core::Now now) {
 }
 
 void Engine::Release(uint64_t request) {
-  RunOrPost([this, request] { ReleaseNow(request, Now()); }, /*hold_datagrams=*/true);
+  Post([this, request] { ReleaseNow(request, Now()); });
 }
 
 void Engine::ReleaseNow(uint64_t request, core::Now now) {
