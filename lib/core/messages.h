@@ -53,10 +53,10 @@ struct AcquireMsg {
   Owner owner;
   int64_t duration_us = 0;
   Ballot ticket = 0;
-  // Rule 10, grant at release: the sender heard this voter within a few round trips, so an
-  // accept of this ballot sent later would reach it. A node that cannot hear (or a voter
-  // not heard lately) is told and asks again instead: an accept it never learns of would
-  // keep the resource from everyone for a whole lease.
+  // Rule 10, grant at release: the voter may accept this ballot later, when the lease ends.
+  // The proposer sends true on every acquire now: a node that hears too few voters sends
+  // them probes instead (docs/protocol.md, "Partial faults"). A voter given false only
+  // tells the head and keeps the resource for it, as before grant at release.
   bool hears = false;
   friend bool operator==(const AcquireMsg&, const AcquireMsg&) = default;
 };

@@ -74,7 +74,8 @@ class HandoffCallback {
  public:
   explicit HandoffCallback(std::shared_ptr<Handoff<T>> handoff) : handoff_(std::move(handoff)) {}
   HandoffCallback(HandoffCallback&&) noexcept = default;
-  HandoffCallback& operator=(HandoffCallback&&) noexcept = default;
+  // Assigning over an unrun callback would leave its waiter waiting.
+  HandoffCallback& operator=(HandoffCallback&&) = delete;
   ~HandoffCallback() {
     if (!handoff_) return;
     if constexpr (std::is_constructible_v<T, absl::Status>) {

@@ -80,10 +80,10 @@ core::Now Engine::Now() const {
 void Engine::Log(LogLevel level, std::string_view event, std::string message) {
   const NodeOptions& o = settings_.options;
   if (!o.log || level < o.log_level) return;
-  Defer([hook = o.log, level, event = std::string(event), message = std::move(message),
-         node = settings_.self.name]() mutable {
-    hook(LogRecord{.level = level, .event = event, .message = std::move(message), .node = node});
-  });
+  // At once, not deferred like the other callbacks: a record is out before the metrics that
+  // count what it reports are published (AfterInput).
+  o.log(LogRecord{
+      .level = level, .event = event, .message = std::move(message), .node = settings_.self.name});
 }
 
 void Engine::LogFromAnyThread(LogLevel level, std::string event, std::string message) {

@@ -8,8 +8,8 @@
 //
 // Everything runs on one strand of the io_context, so the cores see one input at a time
 // however many threads run the io_context. Public entry points post onto the strand.
-// Callbacks into the embedder's code (completions, loss reports, log records) run after the
-// handler's work is done, never in the middle of it.
+// Callbacks into the embedder's code (completions, renewal results, loss reports) run after
+// the handler's work is done, never in the middle of it; log records go out at once.
 //
 // Not part of the public API; lockmesh::Node is its only user besides tests.
 #pragma once
@@ -102,7 +102,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   bool InIoThread() const { return io_.get_executor().running_in_this_thread(); }
   // True once Stop() has closed the socket; any thread.
   bool stopped() const { return stopped_flag_.load(); }
-  // REQUIRES: on the strand (an engine handler); the hook runs when the handler's work is done.
+  // REQUIRES: on the strand (an engine handler).
   void Log(LogLevel level, std::string_view event, std::string message);
   // Log() from any thread: the record is handed to the hook on the node's executor, as
   // log.h promises.

@@ -66,7 +66,14 @@ void Engine::Enqueue(Pending p) {
   // ends it wherever it waits; not at all if no copy of the signal is left outside the
   // request (none was given), which spares every plain acquire a lock and a map insert.
   p.ticket = next_ticket_++;
-  if (!p.options.cancel.shared()) return StartRequest(std::move(p));
+  if (!p.options.cancel.shared()) {
+    // The last other copy may have cancelled and gone since the check above.
+    if (p.options.cancel.cancelled()) {
+      ++own_.acquires_cancelled;
+      return Complete(p, absl::CancelledError("cancelled before it started"));
+    }
+    return StartRequest(std::move(p));
+  }
   std::weak_ptr<Engine> weak = weak_from_this();
   p.cancel_registration = p.options.cancel.Register([weak, ticket = p.ticket] {
     if (std::shared_ptr<Engine> self = weak.lock()) {

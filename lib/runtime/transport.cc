@@ -110,8 +110,8 @@ void Transport::SendSealed() {
     }
     const int sent =
         ::sendmmsg(socket_.native_handle(), headers.data(), static_cast<unsigned>(n), MSG_DONTWAIT);
-    if (sent < 0) {
-      if (errno == EINTR) continue;
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent <= 0) {  // 0 does not happen for a non-empty batch; never loop on it
       // The first datagram was refused (a full buffer, an unreachable address): counted, not
       // retried, as the protocol retransmits what matters; the rest still go.
       ++counters_.send_errors;

@@ -255,7 +255,8 @@ class Proposer {
   absl::btree_map<std::pair<std::string, Ballot>, PendingRelease> pending_releases_;
   std::function<bool(NodeId)> looks_alive_;
   // By voter index: when the oldest acquire it has not answered since its last answer left
-  // (kNever: none). An acquire says it `hears` the voter unless one is overdue.
+  // (kNever: none). Voters unheard past a resend interval get probes, not acquires, while the
+  // voters heard are not a majority.
   std::vector<int64_t> unanswered_since_us_;
   int64_t rtt_var_us_ = 0;  // mean deviation of the round trip (RFC 6298)
   int rto_backoff_ = 0;     // doublings of the resend interval since the last valid sample
