@@ -77,7 +77,7 @@ core::Now Engine::Now() const {
   return core::Now{.mono_us = mono, .wall_ms = WallMs()};
 }
 
-void Engine::Log(LogLevel level, std::string_view event, std::string message) {
+void Engine::Log(LogLevel level, std::string_view event, std::string message) const {
   const NodeOptions& o = settings_.options;
   if (!o.log || level < o.log_level) return;
   // At once, not deferred like the other callbacks: a record is out before the metrics that

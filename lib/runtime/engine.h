@@ -103,7 +103,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   // True once Stop() has closed the socket; any thread.
   bool stopped() const { return stopped_flag_.load(); }
   // REQUIRES: on the strand (an engine handler).
-  void Log(LogLevel level, std::string_view event, std::string message);
+  void Log(LogLevel level, std::string_view event, std::string message) const;
   // Log() from any thread: the record is handed to the hook on the node's executor, as
   // log.h promises.
   void LogFromAnyThread(LogLevel level, std::string event, std::string message);

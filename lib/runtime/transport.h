@@ -29,7 +29,6 @@
 #include <utility>
 // clang-format on
 
-#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <cstddef>

@@ -1,6 +1,6 @@
-// Which thread runs what: acquires and releases asked for on a caller's thread run there (the
-// engine's state behind its mutex), the rest on the io_context; callbacks never run inside the
-// call that started them, and always on the node's executor.
+// Which thread runs what: a node shared by callers' threads and an io_context that several
+// threads run stays safe; callbacks never run inside the call that started them, and always
+// on the node's executor.
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
