@@ -138,5 +138,30 @@ TEST(LeaseNodeFaults, SilentVotersBackTheAttemptOffAndTheLongestAttemptIsCounted
   EXPECT_EQ(stats.attempts_too_slow, 1u);
 }
 
+// Two voters of three are gone. A request whose wait runs out between attempts leaves our
+// own voter keeping the resource for its turn (its failed attempts were released as still
+// waiting), and nothing tells that voter the request is over. The node's next requests
+// must still end "no quorum" (what the circuit breaker counts), not "contended" by their
+// own predecessor, which would also keep them from the resource for a lease.
+TEST(LeaseNodeFaults, WithAMajorityGoneEachRequestInARowEndsNoQuorum) {
+  Cluster c(3);
+  const NodeId v0 = c.voter(0), v1 = c.voter(1), v2 = c.voter(2);
+  auto gone = [&](const Envelope& e) { return e.to == v1 || e.to == v2; };
+  MeasureRoundTrip(c, v0);
+  for (int i = 0; i < 10; ++i) {
+    absl::StatusOr<uint64_t> id = c.Acquire(v0, "r", kD, 100'000 + 7'000 * i);
+    ASSERT_TRUE(id.ok());
+    while (!c.LastEventOf(v0, *id)) {
+      c.Drop(gone);
+      c.DeliverAll();
+      c.AdvanceTo(c.node(v0).NextTickUs());
+      c.Tick(v0);
+    }
+    const LeaseEvent end = c.LastEventOf(v0, *id)->event;
+    EXPECT_EQ(end.kind, LeaseEvent::Kind::kFailed) << i;
+    EXPECT_EQ(end.status.code(), absl::StatusCode::kUnavailable) << i << ": " << end.status;
+  }
+}
+
 }  // namespace
 }  // namespace lockmesh::core

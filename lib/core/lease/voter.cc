@@ -76,6 +76,15 @@ void Voter::OnAcquire(NodeId from, const AcquireMsg& msg, Now now, Outbox& out) 
     EndLease(it, now, out);
     it = entries_.find(msg.resource);
   }
+  if (it != entries_.end() && !it->second.has_lease && now.mono_us < it->second.reserved_until_us &&
+      it->second.head.node == from && it->second.head.ticket < ticket) {
+    // Kept for this node's earlier request, and the node asks for a later one: the earlier
+    // is over (a node runs one request per resource at a time; it timed out or was
+    // cancelled, and nothing told us). The turn passes on now, not at the window's end,
+    // or the node's own next request would wait out the window and then a whole lease.
+    EndReservation(it, now, out);
+    it = entries_.find(msg.resource);
+  }
   if (it == entries_.end()) {
     if (msg.ballot <= floor_)
       return RefuseAcquire(from, msg, RefuseReason::kStaleBallot, 0, 0, out);
@@ -104,7 +113,6 @@ void Voter::OnAcquire(NodeId from, const AcquireMsg& msg, Now now, Outbox& out) 
   }
   // Rule 10: just ended and kept for the named head; only the head, or an asker queued
   // before it, may take it. Anyone else waits its turn (a refusal is always safe).
-  // The head's node asking for a later request (the named one is over) is not the head.
   if (!live && now.mono_us < e.reserved_until_us && e.head.Before(asker.ticket, asker.node)) {
     if (queued) AddWaiter(e, asker);
     ++stats_.reserved_refusals;

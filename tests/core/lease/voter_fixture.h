@@ -87,9 +87,12 @@ class VoterTest : public ::testing::Test {
     return reply;
   }
   // Returns the messages the voter sent in response (release notices).
-  RecordingOutbox Release(const Owner& owner, Ballot ballot, int64_t now_us) {
+  // `still_waiting`: a failed attempt's release, whose request waits on (rule 10).
+  RecordingOutbox Release(const Owner& owner, Ballot ballot, int64_t now_us,
+                          bool still_waiting = false) {
     RecordingOutbox out;
-    v().OnRelease(owner.node, ReleaseMsg{"r", ballot, owner}, At(now_us), out);
+    v().OnRelease(owner.node, ReleaseMsg{"r", ballot, owner, false, still_waiting}, At(now_us),
+                  out);
     return out;
   }
   // An acquire for "r" with an explicit ticket (rule 10).

@@ -70,6 +70,38 @@ TEST_F(VoterWaitersTest, TheReleasingNodesNextRequestIsParkedLikeAnyone) {
   EXPECT_TRUE(AcquireTicket(10, next, B(6), B(3), 52).accepted);
 }
 
+// A failed attempt's release keeps its node first in line, and the resource is kept for it.
+// If that request then ends (its wait ran out, or it was cancelled: nothing tells the
+// voter), the node's next request must not wait behind its ghost: its later ticket passes
+// the turn on at once, to the next waiter, or to itself when nobody else waits.
+TEST_F(VoterWaitersTest, ANodesLaterRequestPassesOnTheTurnKeptForItsEndedOne) {
+  Acquire(10, kA, B(1), 0);
+  Release(kA, B(1), 20, /*still_waiting=*/true);
+  EXPECT_EQ(v().stats().reservations, 1u);
+  const Owner next{10, 1, 2};
+  EXPECT_TRUE(AcquireTicket(10, next, B(2), B(2), 21).accepted);
+  EXPECT_EQ(v().stats().heads_skipped, 1u);
+  EXPECT_EQ(v().stats().reserved_refusals, 0u);
+}
+
+TEST_F(VoterWaitersTest, APassedOnTurnGoesToTheNextWaiterFirst) {
+  Acquire(30, kC, B(1), 0);
+  AcquireTicket(10, kA, B(2), B(2), 10);
+  AcquireTicket(20, kB, B(3), B(3), 20);
+  EXPECT_EQ(NoticesTo(Release(kC, B(1), 30)), std::vector<NodeId>{10});
+  // Node 10's request is over; its next one has a later ticket than node 20's.
+  const Owner next{10, 1, 2};
+  RecordingOutbox out;
+  v().OnAcquire(10, AcquireMsg{"r", B(4), next, kD, B(4)}, At(31), out);
+  ASSERT_EQ(out.sent.size(), 2u);
+  EXPECT_EQ(out.sent[0].first, 20u);  // named now, not at the window's end
+  EXPECT_TRUE(std::holds_alternative<ReleaseNoticeMsg>(out.sent[0].second));
+  EXPECT_EQ(std::get<AcquireReplyMsg>(out.sent[1].second).reason, RefuseReason::kHeld);
+  EXPECT_EQ(v().stats().heads_skipped, 1u);
+  EXPECT_TRUE(AcquireTicket(20, kB, B(5), B(3), 32).accepted);
+  EXPECT_EQ(NoticesTo(Release(kB, B(5), 40)), std::vector<NodeId>{10});
+}
+
 // A waiter the voter did not know of (its earlier acquire was lost) but with an earlier
 // ticket than the named head comes first: voters that named different heads converge on
 // the oldest request.
