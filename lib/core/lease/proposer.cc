@@ -259,18 +259,12 @@ void Proposer::ReleaseUntilConfirmed(const std::string& resource, Ballot ballot,
                                      uint32_t now_mask, uint32_t later_mask, int64_t duration_us,
                                      bool still_waiting, Now now, Outbox& out) {
   if ((now_mask | later_mask) == 0) return;
-  auto [it, inserted] = pending_releases_.try_emplace({resource, ballot});
-  if (inserted && pending_releases_.size() > kPendingReleasesMax) {
-    pending_releases_.erase(it);
+  if (!pending_releases_.Add({resource, ballot}, owner, now_mask | later_mask,
+                             now.mono_us + RetransmitUs(), now.mono_us + duration_us,
+                             still_waiting)) {
     ++stats_.releases_unconfirmed;
     return SendRelease(resource, ballot, owner, now_mask | later_mask, out);
   }
-  PendingRelease& p = it->second;
-  p.owner = owner;
-  p.voters |= now_mask | later_mask;
-  p.resend_at_us = now.mono_us + RetransmitUs();
-  p.give_up_at_us = std::max(p.give_up_at_us, now.mono_us + duration_us);
-  p.still_waiting = still_waiting;
   const ReleaseMsg msg{resource, ballot, owner, /*ack_wanted=*/true, still_waiting};
   for (std::size_t i = 0; i < config_.voters.size(); ++i) {
     if (now_mask & (1u << i)) out.Send(config_.voters[i], msg);
@@ -278,10 +272,7 @@ void Proposer::ReleaseUntilConfirmed(const std::string& resource, Ballot ballot,
 }
 
 void Proposer::OnReleaseConfirmed(int voter_index, const AcquireReplyMsg& msg) {
-  auto it = pending_releases_.find({msg.resource, msg.ballot});
-  if (it == pending_releases_.end() || !(it->second.owner == msg.owner)) return;
-  it->second.voters &= ~(1u << voter_index);
-  if (it->second.voters == 0) pending_releases_.erase(it);
+  pending_releases_.Confirm({msg.resource, msg.ballot}, msg.owner, voter_index);
 }
 
 void Proposer::ReleaseUnknownAccept(int voter_index, const AcquireReplyMsg& msg, Now now,
@@ -300,27 +291,17 @@ void Proposer::ReleaseUnknownAccept(int voter_index, const AcquireReplyMsg& msg,
 }
 
 void Proposer::TickPendingReleases(Now now, Outbox& out) {
-  for (auto it = pending_releases_.begin(); it != pending_releases_.end();) {
-    PendingRelease& p = it->second;
-    if (now.mono_us < p.resend_at_us) {
-      ++it;
-      continue;
-    }
-    if (now.mono_us >= p.give_up_at_us) {
-      // Any accept it was meant to clear has expired at its voter by now.
-      ++stats_.releases_unconfirmed;
-      it = pending_releases_.erase(it);
-      continue;
-    }
-    ++stats_.releases_resent;
-    p.resend_at_us = now.mono_us + RetransmitUs(++p.resends);
-    const ReleaseMsg msg{it->first.first, it->first.second, p.owner, /*ack_wanted=*/true,
-                         p.still_waiting};
-    for (std::size_t i = 0; i < config_.voters.size(); ++i) {
-      if (p.voters & (1u << i)) out.Send(config_.voters[i], msg);
-    }
-    ++it;
-  }
+  // Any accept a release given up on was meant to clear has expired at its voter by now.
+  stats_.releases_unconfirmed += pending_releases_.Tick(
+      now.mono_us, [&](const ReleaseQueue::Key& key, ReleaseQueue::Release& p) {
+        ++stats_.releases_resent;
+        const ReleaseMsg msg{key.first, key.second, p.owner, /*ack_wanted=*/true,
+                             p.still_waiting};
+        for (std::size_t i = 0; i < config_.voters.size(); ++i) {
+          if (p.voters & (1u << i)) out.Send(config_.voters[i], msg);
+        }
+        return now.mono_us + RetransmitUs(++p.resends);
+      });
 }
 
 Proposer::Request* Proposer::FindForReply(const Owner& owner) {
@@ -780,11 +761,7 @@ void Proposer::OnTick(Now now, Outbox& out) {
 }
 
 int64_t Proposer::NextTickUs() const {
-  int64_t next = kNever;
-  for (const auto& [key, p] : pending_releases_) {
-    (void)key;
-    next = std::min(next, p.resend_at_us);
-  }
+  int64_t next = pending_releases_.NextDueUs();
   for (const auto& [id, r] : requests_) {
     (void)id;
     switch (r.state) {

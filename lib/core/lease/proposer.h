@@ -30,6 +30,8 @@
 #include "lib/core/config.h"
 #include "lib/core/hlc.h"
 #include "lib/core/lease/events.h"
+#include "lib/core/lease/release_queue.h"
+#include "lib/core/limits.h"
 #include "lib/core/random.h"
 
 namespace lockmesh::core {
@@ -244,15 +246,7 @@ class Proposer {
   absl::btree_map<uint64_t, Request> requests_;
   std::size_t held_ = 0;                                       // of requests_, those in kHolding
   absl::btree_map<std::string, std::deque<uint64_t>> queues_;  // front is active
-  struct PendingRelease {
-    Owner owner;
-    uint32_t voters = 0;  // bit i: voters[i] has not confirmed yet
-    int64_t resend_at_us = 0;
-    int64_t give_up_at_us = 0;
-    bool still_waiting = false;  // ReleaseMsg::still_waiting
-    int resends = 0;
-  };
-  absl::btree_map<std::pair<std::string, Ballot>, PendingRelease> pending_releases_;
+  ReleaseQueue pending_releases_{kPendingReleasesMax};
   std::function<bool(NodeId)> looks_alive_;
   // By voter index: when the oldest acquire it has not answered since its last answer left
   // (kNever: none). Voters unheard past a resend interval get probes, not acquires, while the
