@@ -47,6 +47,12 @@ inline constexpr std::size_t kPendingReleasesMax = 4096;
 // short the measured round trip (LeaseConfig::retransmit_us is the longest).
 inline constexpr int64_t kRetransmitUsMin = 1'000;
 
+// A voter to which something had to be resent within this long is on a lossy link: releases
+// of held leases go to it with an acknowledgement asked for, and are resent until it
+// confirms. Elsewhere a release goes once, unacknowledged (the hot path's cost); a lost one
+// keeps that voter from the next holder until the lease expires there.
+inline constexpr int64_t kLossyLinkMemoryUs = 10'000'000;
+
 // Once the round trip is measured, an attempt lasts at most this many resend intervals (four
 // sends, each interval twice the one before: 1 + 2 + 4 + 8), and at least kAttemptUsMin;
 // LeaseConfig::attempt_timeout_us stays the ceiling. A proposer that cannot hear its voters

@@ -4,6 +4,7 @@
 // at once, and attempts whose voters stay silent back the timers off, up to the configured
 // attempt timeout, where they are counted (the loud signal). Messages are delivered by hand.
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,10 @@ namespace {
 
 using harness::As;
 using harness::Cluster;
+using harness::Is;
 using harness::kStartMonoUs;
 using harness::OfKind;
+using harness::OfKindTo;
 using harness::ToNode;
 
 constexpr int64_t kD = 5'000'000;
@@ -161,6 +164,50 @@ TEST(LeaseNodeFaults, WithAMajorityGoneEachRequestInARowEndsNoQuorum) {
     EXPECT_EQ(end.kind, LeaseEvent::Kind::kFailed) << i;
     EXPECT_EQ(end.status.code(), absl::StatusCode::kUnavailable) << i << ": " << end.status;
   }
+}
+
+// A release lost on its way keeps that voter from the next holders for a whole lease. To a
+// voter something had to be resent to lately, a held lease's release asks for an answer and
+// is resent until it comes; to the others it goes once, unanswered (the hot path).
+TEST(LeaseNodeFaults, OnALossyLinkAHeldLeasesReleaseIsResentUntilConfirmed) {
+  Cluster c(5, 1);
+  const NodeId n = c.non_voter(0);
+  MeasureRoundTrip(c, n);
+  absl::StatusOr<uint64_t> id = c.Acquire(n, "r", kD, kWait);
+  ASSERT_TRUE(id.ok());
+  // Voters 2, 3 and 4 lose the first acquire: it is resent to them.
+  for (int i = 2; i < 5; ++i) c.Drop(OfKindTo<AcquireMsg>(c.voter(i)));
+  c.DeliverAll();
+  ASSERT_FALSE(c.IsHolding(n, *id));
+  c.AdvanceTo(c.node(n).NextTickUs());
+  c.Tick(n);
+  c.DeliverAll();
+  ASSERT_TRUE(c.IsHolding(n, *id));
+
+  ASSERT_TRUE(c.Release(n, *id).ok());
+  for (int i = 0; i < 5; ++i) {
+    const std::vector<Envelope> sent = [&] {
+      std::vector<Envelope> out;
+      for (const Envelope& e : c.network()) {
+        if (e.to == c.voter(i) && Is<ReleaseMsg>(e)) out.push_back(e);
+      }
+      return out;
+    }();
+    ASSERT_EQ(sent.size(), 1u) << i;
+    EXPECT_EQ(As<ReleaseMsg>(sent[0]).ack_wanted, i >= 2) << i;
+  }
+  // The release to voter 4 is lost: it is resent, until voter 4 answers.
+  c.Drop(OfKindTo<ReleaseMsg>(c.voter(4)));
+  c.DeliverAll();
+  Voter::LeaseView view;
+  EXPECT_TRUE(c.node(c.voter(4)).voter()->FindLive("r", c.now(c.voter(4)), &view));
+  const uint64_t resent = c.node(n).proposer().stats().releases_resent;
+  c.AdvanceTo(c.node(n).NextTickUs());
+  c.Tick(n);
+  EXPECT_EQ(c.node(n).proposer().stats().releases_resent, resent + 1);
+  c.DeliverAll();
+  EXPECT_FALSE(c.node(c.voter(4)).voter()->FindLive("r", c.now(c.voter(4)), &view));
+  EXPECT_EQ(c.node(n).NextTickUs(), std::numeric_limits<int64_t>::max());
 }
 
 }  // namespace

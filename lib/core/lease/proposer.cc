@@ -28,7 +28,8 @@ Proposer::Proposer(const LeaseConfig& config, uint64_t incarnation, Hlc& hlc, Rn
       incarnation_(incarnation),
       hlc_(hlc),
       rng_(rng),
-      unanswered_since_us_(config.voters.size(), kNever) {
+      unanswered_since_us_(config.voters.size(), kNever),
+      lossy_until_us_(config.voters.size(), 0) {
   LM_CHECK(config_.voters.size() <= 32);
 }
 
@@ -295,6 +296,7 @@ void Proposer::TickPendingReleases(Now now, Outbox& out) {
   stats_.releases_unconfirmed += pending_releases_.Tick(
       now.mono_us, [&](const ReleaseQueue::Key& key, ReleaseQueue::Release& p) {
         ++stats_.releases_resent;
+        MarkLossy(p.voters, now);
         const ReleaseMsg msg{key.first, key.second, p.owner, /*ack_wanted=*/true,
                              p.still_waiting};
         for (std::size_t i = 0; i < config_.voters.size(); ++i) {
@@ -638,13 +640,30 @@ absl::Status Proposer::Release(uint64_t request, Now now, Outbox& out) {
   // the next local request for the resource: its Acquire must reach each voter
   // after our Release, or they would refuse it as held by us.
   ++stats_.releases;
-  const std::string resource = r.resource;
-  const Ballot token = r.ballot;
-  const Owner owner = OwnerOf(r);
-  SendRelease(resource, token, owner, AllVoters(), out);
-  Finish(request, LeaseEvent{LeaseEvent::Kind::kReleased, request, resource, token, 0, {}}, now,
-         out);
+  ReleaseHeld(r, now, out);
+  Finish(request, LeaseEvent{LeaseEvent::Kind::kReleased, request, r.resource, r.ballot, 0, {}},
+         now, out);
   return absl::OkStatus();
+}
+
+void Proposer::ReleaseHeld(const Request& r, Now now, Outbox& out) {
+  // A release lost on its way leaves the voter holding the lease until it expires there: at
+  // 20% loss one voter in five, each blocking the next holders for a whole lease, and soon no
+  // majority is free. So where links lose messages, voters confirm.
+  uint32_t lossy = 0;
+  for (std::size_t i = 0; i < config_.voters.size(); ++i) {
+    if (now.mono_us < lossy_until_us_[i]) lossy |= 1u << i;
+  }
+  lossy &= ~SelfMask();
+  SendRelease(r.resource, r.ballot, OwnerOf(r), AllVoters() & ~lossy, out);
+  ReleaseUntilConfirmed(r.resource, r.ballot, OwnerOf(r), lossy, 0, r.duration_us, false, now,
+                        out);
+}
+
+void Proposer::MarkLossy(uint32_t mask, Now now) {
+  for (std::size_t i = 0; i < config_.voters.size(); ++i) {
+    if (mask & (1u << i)) lossy_until_us_[i] = now.mono_us + kLossyLinkMemoryUs;
+  }
 }
 
 void Proposer::OnReleaseNotice(NodeId from, const ReleaseNoticeMsg& msg, Now now, Outbox& out) {
@@ -724,6 +743,7 @@ void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
       if (t >= r.retransmit_at_us) {
         r.retransmit_at_us = t + RetransmitUs(++r.resends);
         r.resent = true;
+        MarkLossy(AllVoters() & ~(r.accepted | r.refused), now);
         SendAcquire(r, AllVoters() & ~(r.accepted | r.refused), now, out);
       }
       return;
@@ -732,7 +752,7 @@ void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
         ++stats_.expiries;
         // We no longer trust the lease; the voters would keep it up to D - D_P
         // longer. Clearing it now (exact match only) lets a waiter in sooner.
-        SendRelease(r.resource, r.ballot, OwnerOf(r), AllVoters(), out);
+        ReleaseHeld(r, now, out);
         return Finish(
             r.id,
             LeaseEvent{LeaseEvent::Kind::kExpired, r.id, r.resource, r.ballot, r.deadline_us, {}},
@@ -741,6 +761,7 @@ void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
       if (r.renewing && t >= r.renew_deadline_us) return FinishRenew(r, false, out);
       if (r.renewing && t >= r.retransmit_at_us) {
         r.retransmit_at_us = t + RetransmitUs(++r.resends);
+        MarkLossy(AllVoters() & ~(r.renewed | r.renew_refused), now);
         SendRenew(r, AllVoters() & ~(r.renewed | r.renew_refused), out);
       }
       return;

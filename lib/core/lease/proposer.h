@@ -191,6 +191,11 @@ class Proposer {
   void SendRenew(const Request& r, uint32_t to_mask, Outbox& out);
   void SendRelease(const std::string& resource, Ballot ballot, const Owner& owner, uint32_t mask,
                    Outbox& out);
+  // Ends a lease we held (released or expired): once to every voter, and until confirmed to
+  // those on lossy links (kLossyLinkMemoryUs).
+  void ReleaseHeld(const Request& r, Now now, Outbox& out);
+  // Something had to be resent to the voters in `mask`.
+  void MarkLossy(uint32_t mask, Now now);
   // Rule 5, made sure: releases (resource, ballot, owner) at the voters in `now_mask` at
   // once and at those in `later_mask` (silent so far: their answer may still come) after one
   // resend interval, and resends until each confirms, or until a lease of `duration_us`
@@ -252,6 +257,8 @@ class Proposer {
   // (kNever: none). Voters unheard past a resend interval get probes, not acquires, while the
   // voters heard are not a majority.
   std::vector<int64_t> unanswered_since_us_;
+  // By voter index: until when its link counts as lossy (MarkLossy).
+  std::vector<int64_t> lossy_until_us_;
   int64_t rtt_var_us_ = 0;  // mean deviation of the round trip (RFC 6298)
   int rto_backoff_ = 0;     // doublings of the resend interval since the last valid sample
   ProposerStats stats_;
