@@ -222,7 +222,11 @@ int64_t Gossip::NextTickUs() const {
 
 bool Gossip::LooksAlive(NodeId node) const {
   const Member* m = Find(node);
-  return m != nullptr && m->state == MemberState::kAlive;
+  // A suspect too: a suspicion is one prober's missed acks, or one spread by a member that
+  // was cut off and is back, and most are refuted. Not asking a suspect voter costs the
+  // cluster that voter for as long as the suspicion lasts (seconds); asking a dead one costs
+  // one message.
+  return m != nullptr && (m->state == MemberState::kAlive || m->state == MemberState::kSuspect);
 }
 
 std::vector<NodeId> Gossip::LiveFirst(const std::vector<NodeId>& voters) const {

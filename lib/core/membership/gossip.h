@@ -165,7 +165,8 @@ class Gossip {
 
   // ---- queries (hints for leases; never a basis for safety) ----
 
-  // True when the member is alive in our view (we are, until we leave).
+  // True when the member is alive or suspect in our view, not dead or gone (we are, until
+  // we leave).
   bool LooksAlive(NodeId node) const;
   // `voters` reordered: alive first, then suspect, then dead, left or unknown; stable
   // within each group.

@@ -474,9 +474,13 @@ TEST(GossipDisseminationTest, RestartedMemberRejoinsAndRefutesItsOldDeath) {
 TEST(GossipHintsTest, LooksAliveAndLiveFirst) {
   auto net = Cluster(4);
   net->Crash(3);
+  const Gossip& g = (*net)[0];
+  // Suspected, not yet dead: still worth asking.
+  ASSERT_TRUE(net->RunUntil([&] { return g.Find(net->Id(3))->state == MemberState::kSuspect; },
+                            net->now() + 40 * kSecond));
+  EXPECT_TRUE(g.LooksAlive(net->Id(3)));
   ASSERT_TRUE(
       net->RunUntil([&] { return net->AllSee(3, MemberState::kDead); }, net->now() + 40 * kSecond));
-  const Gossip& g = (*net)[0];
   EXPECT_TRUE(g.LooksAlive(g.id()));
   EXPECT_TRUE(g.LooksAlive(net->Id(1)));
   EXPECT_FALSE(g.LooksAlive(net->Id(3)));
