@@ -52,6 +52,9 @@ inline constexpr int64_t kRetransmitUsMin = 1'000;
 // confirms. Elsewhere a release goes once, unacknowledged (the hot path's cost); a lost one
 // keeps that voter from the next holder until the lease expires there.
 inline constexpr int64_t kLossyLinkMemoryUs = 10'000'000;
+// ... except a voter that has answered nothing for this many resend intervals (crashed, cut
+// off): releases to it go once, as a confirmed one would be resent to it for nothing.
+inline constexpr int kSilentVoterRetransmits = 16;
 
 // Once the round trip is measured, an attempt lasts at most this many resend intervals (four
 // sends, each interval twice the one before: 1 + 2 + 4 + 8), and at least kAttemptUsMin;

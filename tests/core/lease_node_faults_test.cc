@@ -5,12 +5,14 @@
 // attempt timeout, where they are counted (the loud signal). Messages are delivered by hand.
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
 #include "lib/core/lease_node.h"
+#include "lib/core/limits.h"
 #include "tests/core/cluster_harness.h"
 
 namespace lockmesh::core {
@@ -208,6 +210,56 @@ TEST(LeaseNodeFaults, OnALossyLinkAHeldLeasesReleaseIsResentUntilConfirmed) {
   c.DeliverAll();
   EXPECT_FALSE(c.node(c.voter(4)).voter()->FindLive("r", c.now(c.voter(4)), &view));
   EXPECT_EQ(c.node(n).NextTickUs(), std::numeric_limits<int64_t>::max());
+
+  // Voter 4 crashes: it answers nothing for many resend intervals, so a release to it goes
+  // once; resending it for a whole lease would be for nothing.
+  id = c.Acquire(n, "r", kD, kWait);
+  ASSERT_TRUE(id.ok());
+  c.Drop(ToNode(c.voter(4)));
+  c.DeliverAll();
+  ASSERT_TRUE(c.IsHolding(n, *id));
+  c.Advance(kSilentVoterRetransmits * kRetransmitUsMin * 64);
+  ASSERT_TRUE(c.Release(n, *id).ok());
+  for (const Envelope& e : c.network()) {
+    if (Is<ReleaseMsg>(e)) {
+      // Voters 2 and 3 are still on lossy links; 0 and 1 never were.
+      EXPECT_EQ(As<ReleaseMsg>(e).ack_wanted, e.to == c.voter(2) || e.to == c.voter(3)) << e.to;
+    }
+  }
+}
+
+// Membership calls voter 1 down and voter 2 has left an acquire unanswered past a resend
+// interval: each hint alone leaves a majority, the two together do not. The attempt must
+// not end early on both at once: voter 2 is only slow, and its accept wins it.
+TEST(LeaseNodeFaults, TwoHintsTogetherDoNotEndAnAttemptTheVotersWouldWin) {
+  Cluster c(3, 1);
+  const NodeId n = c.non_voter(0);
+  const NodeId v1 = c.voter(1), v2 = c.voter(2);
+  MeasureRoundTrip(c, n);
+  c.node(n).SetLivenessHint([v1](NodeId v) { return v != v1; });
+  absl::StatusOr<uint64_t> id = c.Acquire(n, "r", kD, kWait);
+  ASSERT_TRUE(id.ok());
+  std::optional<Envelope> slow = c.Take(OfKindTo<AcquireMsg>(v2));
+  ASSERT_TRUE(slow.has_value());
+  // Voter 0 accepts over the same 2 ms round trip as measured, so the resend interval holds.
+  c.Advance(1'000);
+  c.DeliverAll(OfKind<AcquireMsg>());
+  c.Advance(1'000);
+  c.DeliverAll();
+  const ProposerStats& stats = c.node(n).proposer().stats();
+  // At the first resend, voter 2 has been silent for a resend interval (unheard); voter 1,
+  // never asked, only looks down.
+  for (int i = 0; i < 3; ++i) {
+    c.AdvanceTo(c.node(n).NextTickUs());
+    c.Tick(n);
+    c.Drop(ToNode(v1));
+    c.Drop(ToNode(v2));
+  }
+  EXPECT_EQ(stats.attempts_ended_early, 0u);
+  EXPECT_EQ(stats.failed_attempts, 0u);
+  c.Inject(*slow);
+  c.DeliverAll();
+  EXPECT_TRUE(c.IsHolding(n, *id));
 }
 
 }  // namespace

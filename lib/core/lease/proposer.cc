@@ -62,12 +62,12 @@ uint32_t Proposer::LooksDown() const {
   return Count(AllVoters() & ~down) >= config_.Majority() ? down : 0;
 }
 
-uint32_t Proposer::Unheard(Now now) const {
+uint32_t Proposer::Unheard(Now now, int intervals) const {
   uint32_t unheard = 0;
   for (std::size_t i = 0; i < config_.voters.size(); ++i) {
     const int64_t since = unanswered_since_us_[i];
     if (config_.voters[i] != config_.self && since != kNever &&
-        now.mono_us - since >= RetransmitUs()) {
+        now.mono_us - since >= intervals * RetransmitUs()) {
       unheard |= 1u << i;
     }
   }
@@ -82,8 +82,10 @@ bool Proposer::MajorityImpossible(const Request& r, Now now) const {
   // voter that left an acquire unanswered for a resend interval is not counted on (when the
   // others still make a majority). It only ends an attempt early; an answer that comes later
   // makes it count again.
+  // Used only when the voters it leaves, together with those membership calls down, are a
+  // majority: two hints at once must not end attempts that asking the voters would win.
   const uint32_t silent = Unheard(now) & ~answered;
-  if (Count(AllVoters() & ~silent) < config_.Majority()) return false;
+  if (Count(AllVoters() & ~silent & ~LooksDown()) < config_.Majority()) return false;
   return Count(AllVoters() & ~r.refused & ~silent_and_down & ~silent) < config_.Majority();
 }
 
@@ -654,7 +656,11 @@ void Proposer::ReleaseHeld(const Request& r, Now now, Outbox& out) {
   for (std::size_t i = 0; i < config_.voters.size(); ++i) {
     if (now.mono_us < lossy_until_us_[i]) lossy |= 1u << i;
   }
-  lossy &= ~SelfMask();
+  // Not to a voter that has answered nothing for many resend intervals, or that membership
+  // says is gone: a crashed voter would get each release resent for a whole lease, for
+  // nothing. (One lost answer makes a voter unheard for a while: on lossy links that is
+  // common, and those are the releases to confirm.)
+  lossy &= ~(SelfMask() | Unheard(now, kSilentVoterRetransmits) | LooksDown());
   SendRelease(r.resource, r.ballot, OwnerOf(r), AllVoters() & ~lossy, out);
   ReleaseUntilConfirmed(r.resource, r.ballot, OwnerOf(r), lossy, 0, r.duration_us, false, now,
                         out);

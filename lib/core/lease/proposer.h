@@ -185,7 +185,8 @@ class Proposer {
   void OnProbeAnswer(int voter_index, const AcquireReplyMsg& msg, Now now, Outbox& out);
   // Remote voters with an acquire or probe unanswered for a resend interval: their answers do
   // not reach us (a voter down or cut off, or our own inbound cut).
-  uint32_t Unheard(Now now) const;
+  // With `intervals`: unanswered for that many resend intervals.
+  uint32_t Unheard(Now now, int intervals = 1) const;
   // Any answer from voters[index] shows the way back from it works.
   void Heard(int index) { unanswered_since_us_[index] = kNever; }
   void SendRenew(const Request& r, uint32_t to_mask, Outbox& out);
