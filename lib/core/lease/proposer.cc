@@ -63,11 +63,11 @@ uint32_t Proposer::LooksDown() const {
 }
 
 uint32_t Proposer::Unheard(Now now, int intervals) const {
+  const int64_t after_us = intervals * RetransmitUs();
   uint32_t unheard = 0;
   for (std::size_t i = 0; i < config_.voters.size(); ++i) {
     const int64_t since = unanswered_since_us_[i];
-    if (config_.voters[i] != config_.self && since != kNever &&
-        now.mono_us - since >= intervals * RetransmitUs()) {
+    if (config_.voters[i] != config_.self && since != kNever && now.mono_us - since >= after_us) {
       unheard |= 1u << i;
     }
   }
@@ -250,9 +250,7 @@ void Proposer::SendRenew(const Request& r, uint32_t to_mask, Outbox& out) {
   }
 }
 
-void Proposer::SendRelease(const std::string& resource, Ballot ballot, const Owner& owner,
-                           uint32_t mask, Outbox& out) {
-  const ReleaseMsg msg{resource, ballot, owner};
+void Proposer::SendRelease(const ReleaseMsg& msg, uint32_t mask, Outbox& out) {
   for (std::size_t i = 0; i < config_.voters.size(); ++i) {
     if (mask & (1u << i)) out.Send(config_.voters[i], msg);
   }
@@ -266,12 +264,10 @@ void Proposer::ReleaseUntilConfirmed(const std::string& resource, Ballot ballot,
                              now.mono_us + RetransmitUs(), now.mono_us + duration_us,
                              still_waiting)) {
     ++stats_.releases_unconfirmed;
-    return SendRelease(resource, ballot, owner, now_mask | later_mask, out);
+    return SendRelease(ReleaseMsg{resource, ballot, owner}, now_mask | later_mask, out);
   }
-  const ReleaseMsg msg{resource, ballot, owner, /*ack_wanted=*/true, still_waiting};
-  for (std::size_t i = 0; i < config_.voters.size(); ++i) {
-    if (now_mask & (1u << i)) out.Send(config_.voters[i], msg);
-  }
+  SendRelease(ReleaseMsg{resource, ballot, owner, /*ack_wanted=*/true, still_waiting}, now_mask,
+              out);
 }
 
 void Proposer::OnReleaseConfirmed(int voter_index, const AcquireReplyMsg& msg) {
@@ -299,11 +295,9 @@ void Proposer::TickPendingReleases(Now now, Outbox& out) {
       now.mono_us, [&](const ReleaseQueue::Key& key, ReleaseQueue::Release& p) {
         ++stats_.releases_resent;
         MarkLossy(p.voters, now);
-        const ReleaseMsg msg{key.first, key.second, p.owner, /*ack_wanted=*/true,
-                             p.still_waiting};
-        for (std::size_t i = 0; i < config_.voters.size(); ++i) {
-          if (p.voters & (1u << i)) out.Send(config_.voters[i], msg);
-        }
+        SendRelease(
+            ReleaseMsg{key.first, key.second, p.owner, /*ack_wanted=*/true, p.still_waiting},
+            p.voters, out);
         return now.mono_us + RetransmitUs(++p.resends);
       });
 }
@@ -656,14 +650,15 @@ void Proposer::ReleaseHeld(const Request& r, Now now, Outbox& out) {
   for (std::size_t i = 0; i < config_.voters.size(); ++i) {
     if (now.mono_us < lossy_until_us_[i]) lossy |= 1u << i;
   }
+  lossy &= ~SelfMask();
   // Not to a voter that has answered nothing for many resend intervals, or that membership
   // says is gone: a crashed voter would get each release resent for a whole lease, for
   // nothing. (One lost answer makes a voter unheard for a while: on lossy links that is
-  // common, and those are the releases to confirm.)
-  lossy &= ~(SelfMask() | Unheard(now, kSilentVoterRetransmits) | LooksDown());
-  SendRelease(r.resource, r.ballot, OwnerOf(r), AllVoters() & ~lossy, out);
-  ReleaseUntilConfirmed(r.resource, r.ballot, OwnerOf(r), lossy, 0, r.duration_us, false, now,
-                        out);
+  // common, and those are the releases to confirm.) Asked only then: clean links are the
+  // hot path.
+  if (lossy != 0) lossy &= ~(Unheard(now, kSilentVoterRetransmits) | LooksDown());
+  SendRelease(ReleaseMsg{r.resource, r.ballot, OwnerOf(r)}, AllVoters() & ~lossy, out);
+  ReleaseUntilConfirmed(r.resource, r.ballot, OwnerOf(r), lossy, 0, r.duration_us, false, now, out);
 }
 
 void Proposer::MarkLossy(uint32_t mask, Now now) {
@@ -749,8 +744,9 @@ void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
       if (t >= r.retransmit_at_us) {
         r.retransmit_at_us = t + RetransmitUs(++r.resends);
         r.resent = true;
-        MarkLossy(AllVoters() & ~(r.accepted | r.refused), now);
-        SendAcquire(r, AllVoters() & ~(r.accepted | r.refused), now, out);
+        const uint32_t silent = AllVoters() & ~(r.accepted | r.refused);
+        MarkLossy(silent, now);
+        SendAcquire(r, silent, now, out);
       }
       return;
     case State::kHolding:
@@ -767,8 +763,9 @@ void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
       if (r.renewing && t >= r.renew_deadline_us) return FinishRenew(r, false, out);
       if (r.renewing && t >= r.retransmit_at_us) {
         r.retransmit_at_us = t + RetransmitUs(++r.resends);
-        MarkLossy(AllVoters() & ~(r.renewed | r.renew_refused), now);
-        SendRenew(r, AllVoters() & ~(r.renewed | r.renew_refused), out);
+        const uint32_t silent = AllVoters() & ~(r.renewed | r.renew_refused);
+        MarkLossy(silent, now);
+        SendRenew(r, silent, out);
       }
       return;
   }

@@ -190,8 +190,7 @@ class Proposer {
   // Any answer from voters[index] shows the way back from it works.
   void Heard(int index) { unanswered_since_us_[index] = kNever; }
   void SendRenew(const Request& r, uint32_t to_mask, Outbox& out);
-  void SendRelease(const std::string& resource, Ballot ballot, const Owner& owner, uint32_t mask,
-                   Outbox& out);
+  void SendRelease(const ReleaseMsg& msg, uint32_t mask, Outbox& out);
   // Ends a lease we held (released or expired): once to every voter, and until confirmed to
   // those on lossy links (kLossyLinkMemoryUs).
   void ReleaseHeld(const Request& r, Now now, Outbox& out);
