@@ -228,6 +228,51 @@ TEST(LeaseNodeFaults, OnALossyLinkAHeldLeasesReleaseIsResentUntilConfirmed) {
   }
 }
 
+// A parked waiter is granted at release by one message from each voter. On a lossy link every
+// one of them may be lost: the voters then hold the resource for a ballot nobody counts, and
+// before the parked request asked again it sat out its fallback timer (the holder's
+// remaining time, about a lease) while every other waiter was refused. It asks the voters on
+// lossy links again for its ballot, so it is granted within a few resend intervals; on clean
+// links it sends nothing while parked (LeaseNodeAcquire.AContendedWaiterGets...).
+TEST(LeaseNodeFaults, OnALossyLinkAParkedRequestAsksAgainForItsBallot) {
+  Cluster c(5, 1);
+  const NodeId a = c.voter(0), n = c.non_voter(0);
+  MeasureRoundTrip(c, n);
+  absl::StatusOr<uint64_t> held = c.Acquire(a, "r", kD, kWait);
+  ASSERT_TRUE(held.ok());
+  c.DeliverAll();
+  ASSERT_TRUE(c.IsHolding(a, *held));
+
+  absl::StatusOr<uint64_t> waiting = c.Acquire(n, "r", kD, kWait);
+  ASSERT_TRUE(waiting.ok());
+  // The acquires are lost and resent: every link of n is lossy from now on.
+  EXPECT_EQ(c.Drop(OfKind<AcquireMsg>()), 5);
+  c.DeliverAll();
+  c.AdvanceTo(c.node(n).NextTickUs());
+  c.Tick(n);
+  c.DeliverAll();
+  ASSERT_FALSE(c.IsHolding(n, *waiting));
+  const uint64_t attempts = c.node(n).proposer().stats().attempts;
+  const uint64_t sent_before = c.CountSent(harness::FromNode(n));
+
+  // The holder releases; every voter accepts the parked ballot at once, and every accept to n
+  // is lost.
+  c.Advance(1'000);
+  ASSERT_TRUE(c.Release(a, *held).ok());
+  c.DeliverAll(OfKind<ReleaseMsg>());
+  EXPECT_EQ(c.Drop(OfKindTo<AcquireReplyMsg>(n)), 5);
+  ASSERT_FALSE(c.IsHolding(n, *waiting));
+
+  const int64_t released_at = c.now_us();
+  std::optional<harness::TimedEvent> granted = c.RunUntilEventOf(n, *waiting, released_at + kD);
+  ASSERT_TRUE(granted.has_value());
+  EXPECT_EQ(granted->event.kind, LeaseEvent::Kind::kGranted);
+  // Within a few resend intervals (the link's round trip is 2 ms), on the parked ballot.
+  EXPECT_LE(granted->at_us - released_at, 16 * kRetransmitUsMin) << granted->at_us - released_at;
+  EXPECT_EQ(c.node(n).proposer().stats().attempts, attempts);
+  EXPECT_GT(c.CountSent(harness::FromNode(n)), sent_before);
+}
+
 // Membership calls voter 1 down and voter 2 has left an acquire unanswered past a resend
 // interval: each hint alone leaves a majority, the two together do not. The attempt must
 // not end early on both at once: voter 2 is only slow, and its accept wins it.

@@ -218,8 +218,8 @@ void Proposer::SendAcquire(Request& r, uint32_t to_mask, Now now, Outbox& out, b
     if (since == kNever) since = now.mono_us;
     // A reply from our own voter may finish the request; stop if it did.
     auto it = requests_.find(id);
-    if (it == requests_.end() || it->second.state != State::kAttempting ||
-        it->second.ballot != msg.ballot) {
+    if (it == requests_.end() || it->second.ballot != msg.ballot ||
+        !(it->second.state == State::kAttempting || it->second.parked)) {
       return;
     }
     if (probed & (1u << i)) {
@@ -331,6 +331,7 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
   if (r != nullptr && r->parked && r->ballot == msg.ballot) {
     if (msg.accepted) return OnParkedAccept(*r, index, now, out);
     r->parked_unknown &= ~(1u << index);  // it holds nothing of this ballot
+    if (PolledWhileParked(*r, now) == 0) r->retransmit_at_us = kNever;  // none left to ask
     if (msg.reason == RefuseReason::kHeld && msg.highest_ballot >= r->ballot) {
       // A voter accepted a higher ballot than the one parked there (that holder was not
       // granted at release): park a higher one unless a majority could still accept ours.
@@ -405,6 +406,16 @@ void Proposer::OnAcquireReply(NodeId from, const AcquireReplyMsg& msg, Now now, 
   }
 }
 
+uint32_t Proposer::PolledWhileParked(const Request& r, Now now) const {
+  // An accept at release (or of the attempt itself, its answer lost) reaches the parked
+  // request in one message; on a lossy link that message is lost one time in a few, and
+  // the voter then holds the resource for a request that never counts it, keeping it from
+  // everyone for a whole lease. So the parked ballot is asked again of the voters that did
+  // not answer when the attempt ended and of those on lossy links; a voter that holds it
+  // answers the duplicate with its accept. Clean links are not polled: nothing is lost there.
+  return (r.parked_unknown | Lossy(now)) & ~r.parked_accepted & ~r.parked_released & ~SelfMask();
+}
+
 bool Proposer::ParkedBallotCanWin(const Request& r) const {
   return Count(AllVoters() & ~r.parked_released & ~r.outbid) >= config_.Majority();
 }
@@ -419,6 +430,7 @@ void Proposer::OnParkedAccept(Request& r, int voter_index, Now now, Outbox& out)
   }
   r.parked_accepted |= bit;
   r.parked_unknown &= ~bit;
+  if (PolledWhileParked(r, now) == 0) r.retransmit_at_us = kNever;
   if (Count(r.parked_accepted) < config_.Majority()) {
     // The other voters saw the same release and should follow within a round trip. If they
     // do not (they named someone else), holding a minority would only split the vote: ask
@@ -487,6 +499,8 @@ void Proposer::FailAttempt(Request& r, Now now, Outbox& out) {
                         r.duration_us, !r.try_once, now, out);
   if (r.parked) {
     ++stats_.attempts_parked;
+    r.resends = 0;
+    r.retransmit_at_us = PolledWhileParked(r, now) != 0 ? now.mono_us + RetransmitUs() : kNever;
     // Outbid (a later ballot holds it now): no majority could ever accept this one at release,
     // so ask again, once, with a ballot above what the refusals showed (the HLC saw it).
     if (!ParkedBallotCanWin(r) && !r.reparked) {
@@ -646,11 +660,7 @@ void Proposer::ReleaseHeld(const Request& r, Now now, Outbox& out) {
   // A release lost on its way leaves the voter holding the lease until it expires there: at
   // 20% loss one voter in five, each blocking the next holders for a whole lease, and soon no
   // majority is free. So where links lose messages, voters confirm.
-  uint32_t lossy = 0;
-  for (std::size_t i = 0; i < config_.voters.size(); ++i) {
-    if (now.mono_us < lossy_until_us_[i]) lossy |= 1u << i;
-  }
-  lossy &= ~SelfMask();
+  uint32_t lossy = Lossy(now);
   // Not to a voter that has answered nothing for many resend intervals, or that membership
   // says is gone: a crashed voter would get each release resent for a whole lease, for
   // nothing. (One lost answer makes a voter unheard for a while: on lossy links that is
@@ -659,6 +669,14 @@ void Proposer::ReleaseHeld(const Request& r, Now now, Outbox& out) {
   if (lossy != 0) lossy &= ~(Unheard(now, kSilentVoterRetransmits) | LooksDown());
   SendRelease(ReleaseMsg{r.resource, r.ballot, OwnerOf(r)}, AllVoters() & ~lossy, out);
   ReleaseUntilConfirmed(r.resource, r.ballot, OwnerOf(r), lossy, 0, r.duration_us, false, now, out);
+}
+
+uint32_t Proposer::Lossy(Now now) const {
+  uint32_t lossy = 0;
+  for (std::size_t i = 0; i < config_.voters.size(); ++i) {
+    if (now.mono_us < lossy_until_us_[i]) lossy |= 1u << i;
+  }
+  return lossy & ~SelfMask();
 }
 
 void Proposer::MarkLossy(uint32_t mask, Now now) {
@@ -700,6 +718,13 @@ void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
                                ? absl::UnavailableError(std::move(message))
                                : absl::DeadlineExceededError(std::move(message)),
                            now, out);
+      }
+      if (r.state == State::kWaiting && r.parked && t >= r.retransmit_at_us) {
+        const uint32_t polled = PolledWhileParked(r, now);
+        r.retransmit_at_us = polled != 0 ? t + RetransmitUs(++r.resends) : kNever;
+        MarkLossy(polled & r.parked_unknown, now);  // those left an acquire unanswered
+        r.parked_unknown |= polled;                 // each may accept it now: Unpark frees it
+        if (polled != 0) SendAcquire(r, polled, now, out);
       }
       if (r.state == State::kWaiting && t >= r.retry_at_us) {
         // Parked, and neither named nor granted at release by the time the holder's lease
@@ -793,7 +818,8 @@ int64_t Proposer::NextTickUs() const {
         next = std::min(next, r.wait_deadline_us);
         break;
       case State::kWaiting:
-        next = std::min({next, r.wait_deadline_us, r.retry_at_us});
+        next = std::min(
+            {next, r.wait_deadline_us, r.retry_at_us, r.parked ? r.retransmit_at_us : kNever});
         break;
       case State::kAttempting:
         next = std::min({next, r.wait_deadline_us, r.attempt_deadline_us, r.retransmit_at_us});

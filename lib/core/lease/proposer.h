@@ -196,6 +196,10 @@ class Proposer {
   void ReleaseHeld(const Request& r, Now now, Outbox& out);
   // Something had to be resent to the voters in `mask`.
   void MarkLossy(uint32_t mask, Now now);
+  // Voters on links that lost something lately (kLossyLinkMemoryUs), never our own.
+  uint32_t Lossy(Now now) const;
+  // The voters a parked request asks again for its ballot (PolledWhileParked in the .cc).
+  uint32_t PolledWhileParked(const Request& r, Now now) const;
   // Rule 5, made sure: releases (resource, ballot, owner) at the voters in `now_mask` at
   // once and at those in `later_mask` (silent so far: their answer may still come) after one
   // resend interval, and resends until each confirms, or until a lease of `duration_us`
