@@ -14,6 +14,7 @@
 //      network that loses nothing and answers within an attempt), the resource
 //      gets a valid holder within Scenario::ProgressBoundUs(), whatever happens
 //      to the other nodes. Checked during faults and after.
+//   F1 fairness, before the first fault: sim/fairness.h judges it and reports here.
 //
 // A "valid holder" is a node whose core holds the lease and whose own monotonic
 // clock has not reached the lease deadline.
@@ -42,7 +43,7 @@ namespace lockmesh::sim {
 std::string FormatToken(core::Ballot token);
 
 struct Violation {
-  std::string property;  // "S1", "S2", "S3", "L1"
+  std::string property;  // "S1", "S2", "S3", "L1", "L2", "F1"
   int64_t at_us = 0;
   std::string detail;
 };
@@ -102,6 +103,10 @@ class Checker {
   void OnWaitEnd(const std::string& resource, int node, int64_t now, bool gave_up);
   // Called periodically; checks L1 and L2.
   void Poll(int64_t now);
+  // A violation found by another judge (F1: sim/fairness.h).
+  void AddFinding(int64_t now, const std::string& property, std::string detail) {
+    Add(now, property, std::move(detail));
+  }
   // The end of the run. `walls_in_bound`: every wall clock stayed within D_Q / 4
   // of true time. Grants out of token order become S2 violations when the
   // clocks stayed in bound.

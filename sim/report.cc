@@ -76,11 +76,11 @@ void PrintReport(const Scenario& scenario, uint64_t seed, const RunResult& r, st
         name, reg.version, reg.writes, reg.refused, FormatToken(reg.highest));
   }
   out << "\n--- verdict ---\n";
-  bool failed[5] = {};
-  static constexpr const char* kProps[] = {"S1", "S2", "S3", "L1", "L2"};
+  bool failed[6] = {};
+  static constexpr const char* kProps[] = {"S1", "S2", "S3", "L1", "L2", "F1"};
   for (const Violation& v : r.violations) {
     out << absl::StrFormat("VIOLATION %s at %.3fs: %s\n", v.property, v.at_us / 1e6, v.detail);
-    for (int i = 0; i < 5; ++i) failed[i] |= v.property == kProps[i];
+    for (int i = 0; i < 6; ++i) failed[i] |= v.property == kProps[i];
   }
   // S1 needs clock rates within rho; S2 those and wall clocks within D_Q / 4 (sim/checker.h).
   const std::string s2_unchecked =
@@ -88,9 +88,14 @@ void PrintReport(const Scenario& scenario, uint64_t seed, const RunResult& r, st
       : !r.walls_in_bound ? absl::StrFormat("a wall clock %.3fs from true time, beyond D_Q/4",
                                             r.wall_offset_us_max / 1e6)
                           : "";
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < 6; ++i) {
     out << kProps[i] << " ";
-    if (i == 0 && !r.rates_in_bound) {
+    if (i == 5) {
+      // Judged before the first fault only (sim/fairness.h).
+      out << (failed[i] ? "BROKEN" : "ok") << " (" << r.fairness_grants_judged
+          << " grants judged before faults, " << r.fairness_grants_contested
+          << " behind an earlier ticket in every line)";
+    } else if (i == 0 && !r.rates_in_bound) {
       out << "not checked (a clock rate beyond rho)";
     } else if (i == 4 && !r.progress_judged) {
       out << "measured only";
@@ -100,7 +105,7 @@ void PrintReport(const Scenario& scenario, uint64_t seed, const RunResult& r, st
     } else {
       out << (failed[i] ? "BROKEN" : "ok");
     }
-    out << (i < 4 ? ", " : "");
+    out << (i < 5 ? ", " : "");
   }
   out << absl::StrFormat(
       " (worst wait after faults stopped %.2fs, bound %.2fs; L2 %.2fs, bound %.2fs)\n",

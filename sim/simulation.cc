@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <variant>
 
 #include "absl/strings/str_format.h"
 #include "lib/core/check.h"
 #include "lib/wire/codec.h"
+#include "sim/fairness.h"
 #include "sim/simulation_internal.h"
 #include "sim/timeline.h"
 
@@ -84,6 +87,17 @@ Simulation::Simulation(Scenario scenario, uint64_t seed, std::ostream* narrate)
           },
       .can_progress = [this](int node) { return CanProgress(node); },
   });
+  fairness_ = std::make_unique<Fairness>(
+      scenario_.actions.empty() ? std::numeric_limits<int64_t>::max()
+                                : scenario_.actions.front().at_us,
+      [this](const std::string& resource, core::NodeId node, core::Ballot ticket) {
+        for (const auto& n : nodes_) {
+          const core::Voter* voter = n->core != nullptr ? n->core->voter() : nullptr;
+          if (n->config.VoterIndex(n->id) < 0) continue;
+          if (!n->up || voter == nullptr || !voter->Queued(resource, node, ticket)) return false;
+        }
+        return true;
+      });
   int client_id = 0;
   for (auto& node : nodes_) {
     for (int c = 0; c < scenario_.clients_per_node; ++c) {
@@ -176,6 +190,8 @@ RunResult Simulation::Run() {
   result.progress_judged = scenario_.judge_progress;
   result.worst_gap_during_faults_us = checker_->worst_gap_during_faults_us();
   result.handoff_gaps_us = checker_->handoff_gaps_us();
+  result.fairness_grants_judged = fairness_->judged();
+  result.fairness_grants_contested = fairness_->contested();
   result.store = store_.registers();
   return result;
 }
@@ -286,6 +302,9 @@ void Simulation::Deliver(Event& event) {
     Say("  n", datagram.from, " -> ", node.Name(), ": ", core::DescribeMessage(envelope->body));
   }
   if (core::IsGossipMessage(envelope->body)) return DeliverGossip(node, *envelope);
+  if (const auto* acquire = std::get_if<core::AcquireMsg>(&envelope->body)) {
+    fairness_->OnAcquire(now_, acquire->resource, acquire->owner, acquire->ticket);
+  }
   core::Effects fx;
   node.core->OnMessage(*envelope, node.Now(now_), fx);
   AfterCore(node, fx);
@@ -315,6 +334,9 @@ bool Simulation::HeldBackBySlowness(const Node& node, Event& event) {
 void Simulation::SendDatagram(const Node& from, int to, const core::Envelope& envelope) {
   absl::StatusOr<std::string> bytes = wire::Encode(envelope);
   LM_CHECK(bytes.ok());  // the core only builds messages the codec can carry
+  if (const auto* acquire = std::get_if<core::AcquireMsg>(&envelope.body)) {
+    fairness_->OnAcquire(now_, acquire->resource, acquire->owner, acquire->ticket);
+  }
   ++stats_.sent[envelope.body.index()];
   stats_.bytes_by_kind[envelope.body.index()] += bytes->size();
   stats_.bytes_sent += bytes->size();

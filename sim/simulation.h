@@ -78,12 +78,15 @@ struct RunResult {
   bool progress_judged = true;
   int64_t worst_gap_during_faults_us = 0;  // anyone waiting, no holder, before quiet
   std::vector<int64_t> handoff_gaps_us;    // sim/checker.h
+  uint64_t fairness_grants_judged = 0;     // F1 (sim/fairness.h)
+  uint64_t fairness_grants_contested = 0;  // of those, behind an earlier ticket everywhere
   absl::btree_map<std::string, FencedStore::Register> store;
 };
 
 template <typename T>
 class Slots;
 class TimelineRecorder;
+class Fairness;
 
 class Simulation {
  public:
@@ -178,6 +181,7 @@ class Simulation {
   NetParams net_;
   FencedStore store_;
   std::unique_ptr<Checker> checker_;
+  std::unique_ptr<Fairness> fairness_;
   RunStats stats_;
   bool quiet_ = false;
   bool trace_messages_ = false;

@@ -279,13 +279,14 @@ std::string ScenarioText(const Scenario& s) {
 
 std::string SwarmSummary(const SwarmResult& r) {
   return absl::StrFormat(
-      "swarm: %d seeds, %d failing, %d grants, %d stale operations fenced, %d simulated seconds, "
+      "swarm: %d seeds, %d failing, %d grants (F1 judged %d before faults, %d of them behind "
+      "an earlier ticket in every line), %d stale operations fenced, %d simulated seconds, "
       "worst wait after faults stopped %dms, worst L2 gap %dms; clock rate beyond rho in %d "
       "runs, a wall clock "
       "beyond D_Q/4 in %d more (%d grants out of token order there, S1/S2 not promised)",
-      r.runs, r.failures.size(), r.grants, r.stale_refused, r.virtual_us / 1'000'000,
-      r.worst_wait_after_quiet_us / 1000, r.worst_progress_gap_us / 1000, r.runs_rates_out_of_bound,
-      r.runs_walls_out_of_bound, r.tokens_out_of_order);
+      r.runs, r.failures.size(), r.grants, r.fairness_judged, r.fairness_contested, r.stale_refused,
+      r.virtual_us / 1'000'000, r.worst_wait_after_quiet_us / 1000, r.worst_progress_gap_us / 1000,
+      r.runs_rates_out_of_bound, r.runs_walls_out_of_bound, r.tokens_out_of_order);
 }
 
 std::string ReplayCommand(uint64_t seed, const std::string& unsafe) {
@@ -312,6 +313,8 @@ SwarmResult RunSwarm(const SwarmOptions& options, std::ostream* progress) {
       ++total.runs;
       total.virtual_us += r.stats.virtual_us;
       total.grants += r.stats.grants;
+      total.fairness_judged += r.fairness_grants_judged;
+      total.fairness_contested += r.fairness_grants_contested;
       total.stale_refused += r.stats.stale_refused;
       total.worst_wait_after_quiet_us =
           std::max(total.worst_wait_after_quiet_us, r.worst_wait_after_quiet_us);

@@ -48,6 +48,8 @@ struct SwarmResult {
   std::vector<SwarmFailure> failures;  // sorted by seed
   int64_t virtual_us = 0;
   uint64_t grants = 0;
+  uint64_t fairness_judged = 0;     // grants F1 judged (before each run's first fault)
+  uint64_t fairness_contested = 0;  // of those, behind an earlier ticket in every line
   uint64_t stale_refused = 0;
   int64_t worst_wait_after_quiet_us = 0;
   int64_t worst_progress_gap_us = 0;  // L2's measure: no holder while a node could progress

@@ -1,9 +1,12 @@
 // The simulated application: clients that take leases and update a fenced
 // store under them, read-modify-write, the way a real service would.
 #include <algorithm>
+#include <optional>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "lib/core/check.h"
+#include "sim/fairness.h"
 #include "sim/simulation.h"
 #include "sim/simulation_internal.h"
 #include "sim/timeline.h"
@@ -158,6 +161,10 @@ void Simulation::OnLeaseEvent(Node& node, const core::LeaseEvent& event) {
       }
       checker_->OnGranted(now_, node.index, event.request, event.resource, event.token,
                           event.deadline_us);
+      if (std::optional<std::string> overtaken =
+              fairness_->OnGranted(now_, core::Owner{node.id, node.incarnation, event.request})) {
+        checker_->AddFinding(now_, "F1", std::move(*overtaken));
+      }
       checker_->OnWaitEnd(event.resource, node.index, now_, /*gave_up=*/false);
       client.state = Client::State::kHolding;
       client.token = event.token;
@@ -189,6 +196,7 @@ void Simulation::OnLeaseEvent(Node& node, const core::LeaseEvent& event) {
     case Kind::kFailed:
       ++stats_.failures;
       checker_->OnWaitEnd(event.resource, node.index, now_, /*gave_up=*/true);
+      fairness_->OnGaveUp(core::Owner{node.id, node.incarnation, event.request});
       Say(who, " gave up on '", event.resource, "': ", event.status.ToString());
       break;
   }

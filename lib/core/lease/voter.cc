@@ -276,14 +276,16 @@ void Voter::NameHead(absl::btree_map<std::string, Entry>::iterator it, Now now, 
     return;
   }
   // The node whose failed attempt just ended here is not told (it knows, and a notice would
-  // make it retry into the refusal it just had); it keeps its place in the queue.
-  auto head = std::find_if(e.waiters.begin(), e.waiters.end(),
-                           [&](const Waiter& w) { return w.node != retrying; });
-  if (head == e.waiters.end()) {
-    e.head = e.waiters.front();  // kept for it, quietly
+  // make it retry into the refusal it just had). First in line, it keeps its turn: the
+  // resource is kept for it, quietly, or the next waiter would overtake it (F1); it comes
+  // back when the other voters show it the lease ended there too, or is skipped after the
+  // window like any head.
+  const Waiter& head = e.waiters.front();
+  if (head.node == retrying) {
+    e.head = head;
   } else {
-    if (GrantAtRelease(it, *head, now, out)) return;
-    e.head = *head;
+    if (GrantAtRelease(it, head, now, out)) return;
+    e.head = head;
     ++stats_.notices_sent;
     out.Send(e.head.node, ReleaseNoticeMsg{it->first, e.ballot});
   }
@@ -342,6 +344,13 @@ int64_t Voter::NextTickUs() const {
   if (!expiry_.empty()) next = std::min(next, expiry_.begin()->first);
   if (!reservations_.empty()) next = std::min(next, reservations_.begin()->first);
   return next;
+}
+
+bool Voter::Queued(const std::string& resource, NodeId node, Ballot ticket) const {
+  auto it = entries_.find(resource);
+  if (it == entries_.end()) return false;
+  return std::any_of(it->second.waiters.begin(), it->second.waiters.end(),
+                     [&](const Waiter& w) { return w.node == node && w.ticket == ticket; });
 }
 
 bool Voter::FindLive(const std::string& resource, Now now, LeaseView* view) const {

@@ -80,6 +80,9 @@ class Voter {
     int64_t until_us;
   };
   bool FindLive(const std::string& resource, Now now, LeaseView* view) const;
+  // Whether `node`'s request with `ticket` waits in this voter's line for `resource` (rule
+  // 10), for the simulator's fairness judge.
+  bool Queued(const std::string& resource, NodeId node, Ballot ticket) const;
 
  private:
   // No member initializers: GCC cannot use them in Entry's before Voter is complete.
