@@ -157,7 +157,13 @@ void Checker::OnWaitEnd(const std::string& resource, int node, int64_t now, bool
     want->second.gave_up_at = now;
   } else {
     wants->second.erase(want);
-    if (wants->second.empty()) wants_.erase(wants);
+    if (wants->second.empty()) {
+      // Nobody waits (the waiter was granted, or its node crashed): a later wait starts its
+      // own stretch, or a crash now and a new wait 20 s later read as 20 s without progress.
+      wants_.erase(wants);
+      stalled_since_.erase(resource);
+      fault_starved_since_.erase(resource);
+    }
   }
 }
 

@@ -71,6 +71,23 @@ TEST(CheckerTest, L2IsMetByAValidHolderAndCountsAWaiterThatAsksAgain) {
   EXPECT_LT(f.checker.worst_progress_gap_us(), 5 * kSecond);
 }
 
+// A wait that ends without a grant and without giving up (its node crashed) is over: a wait
+// for the same resource long after starts a stretch of its own. (Swarm seed 15499: a crash
+// at 2.5 s and a new wait at 29.6 s read as 27.3 s without progress.)
+TEST(CheckerTest, L2ForgetsAWaitEndedByACrash) {
+  Fixture f;
+  f.checker.OnWaitStart("r", 1, 0);
+  f.PollUntil(3 * kSecond);
+  f.checker.OnWaitEnd("r", 1, f.now, /*gave_up=*/false);
+  f.PollUntil(20 * kSecond);
+  f.checker.OnWaitStart("r", 1, f.now);
+  f.PollUntil(21 * kSecond);
+  EXPECT_FALSE(f.Saw("L2"));
+  EXPECT_LT(f.checker.worst_progress_gap_us(), 5 * kSecond);
+  f.PollUntil(27 * kSecond);  // the new wait is judged on its own
+  EXPECT_TRUE(f.Saw("L2"));
+}
+
 TEST(CheckerTest, TokensOutOfGrantOrderAreAViolationOnlyInsideTheClockBounds) {
   for (bool rates_in_bound : {true, false}) {
     for (bool walls_in_bound : {true, false}) {
