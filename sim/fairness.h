@@ -1,7 +1,8 @@
 // File: sim/fairness.h
 //
 // F1 fairness (DESIGN.md): without faults, no waiter is overtaken by a request with a later
-// ticket. Judged in true time while no fault has begun. A waiter is what rule 10 orders: a
+// ticket. Judged in true time while no fault has begun (never on a network that loses,
+// duplicates or delays stragglers from the start). A waiter is what rule 10 orders: a
 // request in the line (refused while the resource was held, kept with its ticket) at a voter.
 // When request B first reaches a voter, every request A for the same resource with a lower
 // ticket that waits in the line of every voter at that moment is ahead of B everywhere; the

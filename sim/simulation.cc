@@ -87,9 +87,14 @@ Simulation::Simulation(Scenario scenario, uint64_t seed, std::ostream* narrate)
           },
       .can_progress = [this](int node) { return CanProgress(node); },
   });
+  // F1 is promised without faults: a network that loses, duplicates or straggles from the
+  // start is one, and a head whose notice was lost is skipped by design.
+  const bool faulty_from_start =
+      scenario_.net.loss > 0 || scenario_.net.duplicate > 0 || scenario_.net.tail > 0;
   fairness_ = std::make_unique<Fairness>(
-      scenario_.actions.empty() ? std::numeric_limits<int64_t>::max()
-                                : scenario_.actions.front().at_us,
+      faulty_from_start           ? 0
+      : scenario_.actions.empty() ? std::numeric_limits<int64_t>::max()
+                                  : scenario_.actions.front().at_us,
       [this](const std::string& resource, core::NodeId node, core::Ballot ticket) {
         for (const auto& n : nodes_) {
           const core::Voter* voter = n->core != nullptr ? n->core->voter() : nullptr;

@@ -35,9 +35,10 @@ TEST(SwarmTest, EverySeedKeepsEveryProperty) {
   }
   std::cout << SwarmSummary(r) << "\n";
   EXPECT_GT(r.grants, r.runs * 10) << "a swarm that grants little tests little";
-  // F1 is judged only where an earlier ticket waited in every voter's line (sim/fairness.h):
-  // 5,317 such grants in seeds 1-2000.
-  EXPECT_GT(r.fairness_contested, r.runs) << "F1 was hardly put to the test";
+  // F1 is judged only before the first fault, on a network that loses nothing, and tested
+  // where an earlier ticket waited in every voter's line (sim/fairness.h): 1,492 such
+  // grants in seeds 1-2000, 199 in 1-300.
+  EXPECT_GT(r.fairness_contested * 3, r.runs) << "F1 was hardly put to the test";
   // The clock families (sim/swarm.cc) are drawn often enough to test their claims: runs
   // beyond the rate bound, where only S3 is promised, and runs at its edge.
   EXPECT_GE(r.runs_rates_out_of_bound * 20, r.runs) << "under 5% of runs beyond the bound";
