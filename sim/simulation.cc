@@ -97,9 +97,9 @@ Simulation::Simulation(Scenario scenario, uint64_t seed, std::ostream* narrate)
                                   : scenario_.actions.front().at_us,
       [this](const std::string& resource, core::NodeId node, core::Ballot ticket) {
         for (const auto& n : nodes_) {
-          const core::Voter* voter = n->core != nullptr ? n->core->voter() : nullptr;
           if (n->config.VoterIndex(n->id) < 0) continue;
-          if (!n->up || voter == nullptr || !voter->Queued(resource, node, ticket)) return false;
+          // A voter that is down queues nothing (an up node always has its core).
+          if (!n->up || !n->core->voter()->Queued(resource, node, ticket)) return false;
         }
         return true;
       });
