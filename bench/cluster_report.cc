@@ -64,8 +64,7 @@ void PrintLatencies(const Report& r) {
 
   std::printf("\nacross processes: %" PRIu64 " handoffs in %.2f s (n0 %" PRIu64 ", n3+n4 %" PRIu64
               ")\n",
-              c.Handoffs(x),
-              x.seconds, x.cycles, c.child_grants_in_phase);
+              c.Handoffs(x), x.seconds, x.cycles, c.child_grants_in_phase);
   const uint64_t n0_messages = x.counters.messages_sent + x.counters.messages_received;
   std::printf("  n0 messages sent+received per n0 grant: %s (per handoff, all nodes: %s)\n",
               Fixed2(Ratio(n0_messages, x.cycles)).c_str(),
@@ -144,7 +143,8 @@ std::string Json(const Phase& p) {
       ", \"messages_received\": ", c.messages_received,
       ", \"messages_per_datagram\": ", c.MessagesPerDatagram(), ", \"bytes_sent\": ", c.bytes_sent,
       ", \"attempts\": ", c.attempts, ", \"attempts_failed\": ", c.attempts_failed,
-      ", \"attempts_queued\": ", c.attempts_queued, ", \"grants_at_release\": ", c.grants_at_release,
+      ", \"attempts_queued\": ", c.attempts_queued,
+      ", \"grants_at_release\": ", c.grants_at_release,
       ", \"acquires_succeeded\": ", c.acquires_succeeded,
       ", \"acquires_failed\": ", c.acquires_failed,
       ", \"acquires_timed_out\": ", c.acquires_timed_out, ", \"releases\": ", c.releases,
@@ -156,8 +156,7 @@ std::string Json(const CrossProcess& c, const Phase& n0) {
   const uint64_t n0_messages = n0.counters.messages_sent + n0.counters.messages_received;
   return absl::StrCat(
       "{\"n0_callers\": ", c.n0_callers, ", \"child_callers\": ", c.child_callers,
-      ", \"child_increments\": ", c.child_increments,
-      ", \"handoffs\": ", c.Handoffs(n0),
+      ", \"child_increments\": ", c.child_increments, ", \"handoffs\": ", c.Handoffs(n0),
       ", \"n0_grants\": ", n0.cycles, ", \"child_grants\": ", c.child_grants_in_phase,
       ", \"seconds\": ", n0.seconds, ", \"handoffs_per_second\": ",
       n0.seconds > 0 ? static_cast<double>(c.Handoffs(n0)) / n0.seconds : 0.0,
@@ -189,27 +188,13 @@ Summary Summarize(std::vector<double> samples) {
 }
 
 Counters Counters::Of(const Metrics& m) {
-  return {m.datagrams_sent,
-          m.datagrams_received,
-          m.messages_sent,
-          m.messages_received,
-          m.bytes_sent,
-          m.attempts,
-          m.attempts_failed,
-          m.attempts_queued,
-          m.grants_at_release,
-          m.acquires_succeeded,
-          m.acquires_failed,
-          m.acquires_timed_out,
-          m.releases,
-          m.send_errors,
-          m.dropped_oversized + m.dropped_truncated + m.dropped_unknown_version +
-              m.dropped_unknown_key + m.dropped_unauthenticated + m.dropped_replayed +
-              m.dropped_malformed + m.dropped_voter_set_mismatch + m.dropped_misaddressed +
-              m.dropped_unroutable,
-          m.breaker_opens,
-          m.members_alive,
-          m.members_suspect};
+  uint64_t dropped = m.dropped_voter_set_mismatch + m.dropped_misaddressed + m.dropped_unroutable;
+  for (const DatagramDropReason& r : kDatagramDropReasons) dropped += m.*(r.counter);
+  return {m.datagrams_sent,    m.datagrams_received, m.messages_sent,   m.messages_received,
+          m.bytes_sent,        m.attempts,           m.attempts_failed, m.attempts_queued,
+          m.grants_at_release, m.acquires_succeeded, m.acquires_failed, m.acquires_timed_out,
+          m.releases,          m.send_errors,        dropped,           m.breaker_opens,
+          m.members_alive,     m.members_suspect};
 }
 
 Counters Counters::Delta(const Metrics& before, const Metrics& after) {

@@ -5,7 +5,7 @@
 // node of another version) shows at once in the log without a line per datagram. The record
 // carries the count so far; Metrics has the exact counts at any time.
 //
-//   const TransportCounters before = transport.counters();
+//   const DatagramCounters before = transport.counters();
 //   transport.Unpack(datagram);
 //   for (const DropToLog& d : DropsToLog(before, transport.counters())) Log(..., d.count);
 //
@@ -31,6 +31,6 @@ bool DropLogDue(uint64_t before, uint64_t after, uint64_t every);
 
 // The reasons whose drop counters are due for a record between `before` and `after`, in the
 // order of Metrics' fields.
-std::vector<DropToLog> DropsToLog(const TransportCounters& before, const TransportCounters& after);
+std::vector<DropToLog> DropsToLog(const DatagramCounters& before, const DatagramCounters& after);
 
 }  // namespace lockmesh::runtime

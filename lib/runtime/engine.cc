@@ -131,7 +131,7 @@ void Engine::OnReceived(boost::system::error_code ec, std::size_t bytes) {
 }
 
 void Engine::OnDatagram(std::string_view datagram, const udp::endpoint& from) {
-  const TransportCounters before = transport_.counters();
+  const DatagramCounters before = transport_.counters();
   std::vector<core::Envelope> envelopes = transport_.Unpack(datagram);
   for (const DropToLog& drop : DropsToLog(before, transport_.counters())) {
     Log(LogLevel::kWarning, "datagram.dropped",
@@ -360,7 +360,7 @@ void Engine::GetMembers(absl::AnyInvocable<void(std::vector<MemberView>)> done) 
 void Engine::PublishMetrics() {
   const core::ProposerStats& p = lease_->proposer().stats();
   const core::NodeStats& n = lease_->stats();
-  const TransportCounters& t = transport_.counters();
+  const DatagramCounters& t = transport_.counters();
   const core::Now now = Now();
   absl::MutexLock lock(&metrics_mu_);
   Metrics& m = metrics_;
@@ -377,20 +377,8 @@ void Engine::PublishMetrics() {
   m.renewals_failed = p.renewals_failed;
   m.leases_held = held_.size();
   m.breaker_open = breaker_.open;
-  m.datagrams_sent = t.datagrams_sent;
-  m.datagrams_received = t.datagrams_received;
-  m.bytes_sent = t.bytes_sent;
-  m.bytes_received = t.bytes_received;
-  m.messages_sent = t.messages_sent;
-  m.messages_received = t.messages_received;
-  m.send_errors = t.send_errors + own_.send_errors;
-  m.dropped_oversized = t.dropped_oversized;
-  m.dropped_truncated = t.dropped_truncated;
-  m.dropped_unknown_version = t.dropped_unknown_version;
-  m.dropped_unknown_key = t.dropped_unknown_key;
-  m.dropped_unauthenticated = t.dropped_unauthenticated;
-  m.dropped_replayed = t.dropped_replayed;
-  m.dropped_malformed = t.dropped_malformed;
+  static_cast<DatagramCounters&>(m) = t;
+  m.send_errors += own_.send_errors;  // messages the engine could not encode
   m.dropped_voter_set_mismatch = n.dropped_voter_set_mismatch;
   m.dropped_misaddressed = n.dropped_misaddressed + gossip_->stats().dropped_misaddressed;
   m.voter = settings_.self.voter;

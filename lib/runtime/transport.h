@@ -43,6 +43,7 @@
 #include "absl/status/status.h"
 #include "lib/core/messages.h"
 #include "lib/crypto/keyring.h"
+#include "lockmesh/metrics.h"
 
 namespace lockmesh::runtime {
 
@@ -60,23 +61,6 @@ inline constexpr uint64_t kDropLogEveryDatagrams = 1000;
 // Acquire attempts that did not fit their timeout get a log record at the first and then at
 // every this-many-th ("lease.attempt_too_slow").
 inline constexpr uint64_t kSlowAttemptLogEvery = 100;
-
-struct TransportCounters {
-  uint64_t datagrams_sent = 0;
-  uint64_t datagrams_received = 0;
-  uint64_t bytes_sent = 0;
-  uint64_t bytes_received = 0;
-  uint64_t messages_sent = 0;
-  uint64_t messages_received = 0;
-  uint64_t send_errors = 0;
-  uint64_t dropped_oversized = 0;
-  uint64_t dropped_truncated = 0;
-  uint64_t dropped_unknown_version = 0;
-  uint64_t dropped_unknown_key = 0;
-  uint64_t dropped_unauthenticated = 0;
-  uint64_t dropped_replayed = 0;
-  uint64_t dropped_malformed = 0;
-};
 
 class Transport {
  public:
@@ -102,7 +86,7 @@ class Transport {
   // only drops itself.
   std::vector<core::Envelope> Unpack(std::string_view datagram);
 
-  const TransportCounters& counters() const { return counters_; }
+  const DatagramCounters& counters() const { return counters_; }
 
  private:
   struct PeerQueue {
@@ -127,7 +111,7 @@ class Transport {
   std::vector<absl::uint128> nonce_ring_;
   std::size_t nonce_next_ = 0;
   absl::flat_hash_set<absl::uint128> nonces_;
-  TransportCounters counters_;
+  DatagramCounters counters_;
 };
 
 }  // namespace lockmesh::runtime

@@ -37,7 +37,7 @@ TEST(DropLogDueTest, SeveralDropsAtOnceAreLoggedOnce) {
 }
 
 TEST(DropLogDueTest, EveryReasonIsReportedUnderItsMetricsName) {
-  TransportCounters before, after;
+  DatagramCounters before, after;
   after.dropped_oversized = 1;
   after.dropped_truncated = 1;
   after.dropped_unknown_version = 1;
@@ -56,7 +56,7 @@ TEST(DropLogDueTest, EveryReasonIsReportedUnderItsMetricsName) {
                                       "unauthenticated", "replayed", "malformed"}));
   // Counters that did not move give nothing, one that did gives its own reason only.
   EXPECT_TRUE(DropsToLog(after, after).empty());
-  TransportCounters more = after;
+  DatagramCounters more = after;
   more.dropped_replayed = kDropLogEveryDatagrams;
   const std::vector<DropToLog> due = DropsToLog(after, more);
   ASSERT_EQ(due.size(), 1u);

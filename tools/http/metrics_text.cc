@@ -74,6 +74,13 @@ class Writer {
       Sample(name, Label(key, s.value), std::to_string(m_.*(s.field)));
     }
   }
+  // The datagram drop counters, one sample per reason of kDatagramDropReasons.
+  void DropReasonFamily(std::string_view name, std::string_view help, std::string_view key) {
+    Family(name, "counter", help);
+    for (const DatagramDropReason& r : kDatagramDropReasons) {
+      Sample(name, Label(key, r.name), std::to_string(m_.*(r.counter)));
+    }
+  }
 
   // Prometheus buckets are cumulative with an inclusive upper bound; ours count [Bound(i-1),
   // Bound(i)) µs, so a value exactly on a bound lands one bucket higher (1 µs of difference).
@@ -190,16 +197,9 @@ void Network(Writer& w, const Metrics& m) {
             "Datagrams the socket refused to send (buffer full, unreachable) or messages that "
             "could not be encoded.",
             &Metrics::send_errors);
-  w.LabelledFamily("lockmesh_datagrams_dropped_total", "counter",
-                   "Received datagrams (malformed: also messages inside one) dropped, by reason.",
-                   "reason",
-                   {{"oversized", &Metrics::dropped_oversized},
-                    {"truncated", &Metrics::dropped_truncated},
-                    {"unknown_version", &Metrics::dropped_unknown_version},
-                    {"unknown_key", &Metrics::dropped_unknown_key},
-                    {"unauthenticated", &Metrics::dropped_unauthenticated},
-                    {"replayed", &Metrics::dropped_replayed},
-                    {"malformed", &Metrics::dropped_malformed}});
+  w.DropReasonFamily("lockmesh_datagrams_dropped_total",
+                     "Received datagrams (malformed: also messages inside one) dropped, by reason.",
+                     "reason");
   w.LabelledFamily("lockmesh_messages_dropped_total", "counter",
                    "Protocol messages dropped after decoding, by reason: voter_set_mismatch is a "
                    "misconfigured sender; unroutable has no known address.",

@@ -33,7 +33,50 @@ struct Histogram {
   uint64_t Percentile(double q) const;
 };
 
-struct Metrics {
+// What the node's socket carried: datagrams, the protocol messages batched into them, and the
+// received datagrams dropped before decoding, by reason. The transport keeps these; Metrics
+// has them as its own fields.
+struct DatagramCounters {
+  uint64_t datagrams_sent = 0;
+  uint64_t datagrams_received = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
+  uint64_t messages_sent = 0;
+  uint64_t messages_received = 0;
+  uint64_t send_errors = 0;  // the socket refused a datagram (buffer full, unreachable)
+  // Dropped datagrams, by reason.
+  uint64_t dropped_oversized = 0;        // over 1400 bytes
+  uint64_t dropped_truncated = 0;        // shorter than a sealed frame
+  uint64_t dropped_unknown_version = 0;  // frame, batch or message version not spoken here
+  uint64_t dropped_unknown_key = 0;      // sealed with a key this node does not hold
+  uint64_t dropped_unauthenticated = 0;  // wrong key, wrong cluster name, altered bytes
+  uint64_t dropped_replayed = 0;         // a datagram seen already (within the replay window)
+  uint64_t dropped_malformed = 0;        // opened, but not a well-formed batch or message
+};
+
+// Why a received datagram is dropped: the one list of DatagramCounters' drop reasons, with the
+// name the log record and the Prometheus label use and what it means.
+struct DatagramDropReason {
+  const char* name;
+  const char* meaning;
+  uint64_t DatagramCounters::*counter;
+};
+inline constexpr DatagramDropReason kDatagramDropReasons[] = {
+    {"oversized", "over the datagram size bound", &DatagramCounters::dropped_oversized},
+    {"truncated", "shorter than a sealed frame", &DatagramCounters::dropped_truncated},
+    {"unknown_version", "a frame, batch or message version not spoken here",
+     &DatagramCounters::dropped_unknown_version},
+    {"unknown_key", "sealed with a key this node does not hold",
+     &DatagramCounters::dropped_unknown_key},
+    {"unauthenticated", "failed to open: wrong key, wrong cluster name or altered bytes",
+     &DatagramCounters::dropped_unauthenticated},
+    {"replayed", "seen already within the replay window", &DatagramCounters::dropped_replayed},
+    {"malformed", "opened, but not a well-formed batch or message",
+     &DatagramCounters::dropped_malformed},
+};
+
+// The datagram counters are fields of Metrics (m.datagrams_sent, m.dropped_replayed, ...).
+struct Metrics : DatagramCounters {
   // Acquire requests, from the call to the grant.
   Histogram acquire_latency;
   uint64_t acquires_started = 0;
@@ -77,22 +120,6 @@ struct Metrics {
   uint64_t members_dead = 0;
   uint64_t members_left = 0;
 
-  // Datagrams and the protocol messages batched into them.
-  uint64_t datagrams_sent = 0;
-  uint64_t datagrams_received = 0;
-  uint64_t bytes_sent = 0;
-  uint64_t bytes_received = 0;
-  uint64_t messages_sent = 0;
-  uint64_t messages_received = 0;
-  uint64_t send_errors = 0;  // the socket refused a datagram (buffer full, unreachable)
-  // Dropped datagrams, by reason.
-  uint64_t dropped_oversized = 0;        // over 1400 bytes
-  uint64_t dropped_truncated = 0;        // shorter than a sealed frame
-  uint64_t dropped_unknown_version = 0;  // frame, batch or message version not spoken here
-  uint64_t dropped_unknown_key = 0;      // sealed with a key this node does not hold
-  uint64_t dropped_unauthenticated = 0;  // wrong key, wrong cluster name, altered bytes
-  uint64_t dropped_replayed = 0;         // a datagram seen already (within the replay window)
-  uint64_t dropped_malformed = 0;        // opened, but not a well-formed batch or message
   // Messages dropped by the protocol after decoding.
   uint64_t dropped_voter_set_mismatch = 0;  // the sender has another voter set: misconfigured
   uint64_t dropped_misaddressed = 0;
