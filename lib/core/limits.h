@@ -17,8 +17,8 @@ inline constexpr std::size_t kVotersMax = 9;
 inline constexpr std::size_t kResourceBytesMax = 256;
 
 // Resources a voter tracks at once (live leases plus entries with waiters): at least
-// kHeldLeasesMax, so one node can hold its bound of leases. About 270 bytes each (measured by
-// bench/compare's many-held workload), so ~70 MB at the bound.
+// kHeldLeasesMax, so one node can hold its bound of leases. About 180 bytes of heap per held
+// lease (bench_core's BM_VoterHeldLeaseBytes), so ~47 MB at the bound.
 inline constexpr std::size_t kVoterResourcesMax = 262144;
 
 // Waiters a voter remembers per resource for release notices. Waiters past the

@@ -62,7 +62,7 @@ void Voter::OnAcquire(NodeId from, const AcquireMsg& msg, Now now, Outbox& out) 
   // Rule 10: a ticket after the ballot is not a first ballot; take the ballot.
   const Ballot ticket = msg.ticket != 0 && msg.ticket <= msg.ballot ? msg.ticket : msg.ballot;
   // Only a sender that hears us may be granted its ballot at release (AcquireMsg::hears).
-  const Waiter asker{ticket,    from, msg.duration_us, msg.hears ? msg.ballot : 0,
+  const Waiter asker{ticket,    from,       msg.duration_us, msg.hears ? msg.ballot : 0,
                      msg.owner, now.mono_us};
   // Ticket 0: a try-acquire (or an older sender), which will not wait for a notice. Queued,
   // it would be named and kept for in vain.
@@ -76,8 +76,8 @@ void Voter::OnAcquire(NodeId from, const AcquireMsg& msg, Now now, Outbox& out) 
     EndLease(it, now, out);
     it = entries_.find(msg.resource);
   }
-  if (it != entries_.end() && !it->second.has_lease && now.mono_us < it->second.reserved_until_us &&
-      it->second.head.node == from && it->second.head.ticket < ticket) {
+  if (it != entries_.end() && !it->second.has_lease && now.mono_us < ReservedUntil(it->second) &&
+      it->second.line->head.node == from && it->second.line->head.ticket < ticket) {
     // Kept for this node's earlier request, and the node asks for a later one: the earlier
     // is over (a node runs one request per resource at a time; it timed out or was
     // cancelled, and nothing told us). The turn passes on now, not at the window's end,
@@ -113,20 +113,20 @@ void Voter::OnAcquire(NodeId from, const AcquireMsg& msg, Now now, Outbox& out) 
   }
   // Rule 10: just ended and kept for the named head; only the head, or an asker queued
   // before it, may take it. Anyone else waits its turn (a refusal is always safe).
-  if (!live && now.mono_us < e.reserved_until_us && e.head.Before(asker.ticket, asker.node)) {
+  if (!live && now.mono_us < ReservedUntil(e) && e.line->head.Before(asker.ticket, asker.node)) {
     if (queued) AddWaiter(e, asker);
     ++stats_.reserved_refusals;
     // The head is expected to hold it next: the asker's fallback timer should not fire
     // before that lease could end.
     return RefuseAcquire(from, msg, RefuseReason::kHeld, e.highest,
-                         e.reserved_until_us - now.mono_us + e.head.duration_us, out);
+                         ReservedUntil(e) - now.mono_us + e.line->head.duration_us, out);
   }
   // Rule 3(b): strictly above every ballot accepted here and the floor.
   if (msg.ballot <= e.highest || msg.ballot <= floor_) {
     return RefuseAcquire(from, msg, RefuseReason::kStaleBallot, e.highest, 0, out);
   }
 
-  if (e.reserved_until_us != 0) ClearReservation(it->first, e);
+  if (ReservedUntil(e) != 0) ClearReservation(it->first, e);
   Accept(it, from, msg.ballot, msg.owner, ticket, msg.duration_us, now, out);
 }
 
@@ -148,7 +148,8 @@ void Voter::Accept(absl::btree_map<std::string, Entry>::iterator it, NodeId to, 
   // Waiters whose parked ballot this accept outbids could never be granted at release: say
   // so once (their acquire refused again, naming the higher ballot), so they park a higher
   // one and the handoffs after this one go at release again.
-  for (Waiter& w : e.waiters) {
+  if (!e.line) return;
+  for (Waiter& w : e.line->waiters) {
     if (w.parked == 0 || w.parked > ballot) continue;
     ++stats_.outbid_notices;
     AcquireMsg parked{it->first, w.parked, w.owner, w.duration_us, w.ticket};
@@ -222,23 +223,27 @@ void Voter::OnRelease(NodeId from, const ReleaseMsg& msg, Now now, Outbox& out) 
 void Voter::AddWaiter(Entry& e, const Waiter& w) {
   // A node's latest ask stands for its current request (one per resource per node).
   RemoveWaiter(e, w.node);
-  auto pos = std::find_if(e.waiters.begin(), e.waiters.end(),
+  if (!e.line) e.line = std::make_unique<Line>();
+  std::vector<Waiter>& waiters = e.line->waiters;
+  auto pos = std::find_if(waiters.begin(), waiters.end(),
                           [&](const Waiter& x) { return w.Before(x.ticket, x.node); });
-  e.waiters.insert(pos, w);
+  waiters.insert(pos, w);
   // Keep the earliest tickets; the latest falls back to its retry timer.
-  if (e.waiters.size() > kWaitersPerResourceMax) {
-    e.waiters.pop_back();
+  if (waiters.size() > kWaitersPerResourceMax) {
+    waiters.pop_back();
     ++stats_.waiters_dropped;
   }
 }
 
 void Voter::RemoveWaiter(Entry& e, NodeId node) {
-  std::erase_if(e.waiters, [&](const Waiter& x) { return x.node == node; });
+  if (!e.line) return;
+  std::erase_if(e.line->waiters, [&](const Waiter& x) { return x.node == node; });
+  if (e.line->waiters.empty() && e.line->reserved_until_us == 0) e.line.reset();
 }
 
 void Voter::ClearReservation(const std::string& resource, Entry& e) {
-  reservations_.erase({e.reserved_until_us, resource});
-  e.reserved_until_us = 0;
+  reservations_.erase({e.line->reserved_until_us, resource});
+  e.line->reserved_until_us = 0;
 }
 
 void Voter::EndLease(absl::btree_map<std::string, Entry>::iterator it, Now now, Outbox& out,
@@ -251,8 +256,10 @@ void Voter::EndLease(absl::btree_map<std::string, Entry>::iterator it, Now now, 
   // ticket is its next request, whose acquire overtook this release on the way (links
   // reorder): it waits, and must keep its place, or nobody names it and it sits out its
   // fallback timer (about a lease) while the resource goes to others or stays idle.
-  std::erase_if(e.waiters,
-                [&](const Waiter& w) { return w.node == e.owner.node && w.ticket <= e.ticket; });
+  if (e.line) {
+    std::erase_if(e.line->waiters,
+                  [&](const Waiter& w) { return w.node == e.owner.node && w.ticket <= e.ticket; });
+  }
   // A failed attempt keeps its place: it will be back, with the same ticket.
   if (requeue) AddWaiter(e, Waiter{e.ticket, e.owner.node, e.duration_us, 0, {}, 0});
   NameHead(it, now, out, requeue ? e.owner.node : 0);
@@ -261,17 +268,17 @@ void Voter::EndLease(absl::btree_map<std::string, Entry>::iterator it, Now now, 
 void Voter::NameHead(absl::btree_map<std::string, Entry>::iterator it, Now now, Outbox& out,
                      NodeId retrying) {
   Entry& e = it->second;
-  LM_CHECK(!e.has_lease && e.reserved_until_us == 0);
-  if (config_.waiter_priority_us == 0) {
+  LM_CHECK(!e.has_lease && ReservedUntil(e) == 0);
+  if (config_.waiter_priority_us == 0 && e.line) {
     // No reservation: everyone is told and the first to come takes it.
-    for (const Waiter& w : e.waiters) {
+    for (const Waiter& w : e.line->waiters) {
       if (w.node == retrying) continue;
       ++stats_.notices_sent;
       out.Send(w.node, ReleaseNoticeMsg{it->first, e.ballot});
     }
-    e.waiters.clear();
+    e.line.reset();
   }
-  if (e.waiters.empty()) {
+  if (!e.line || e.line->waiters.empty()) {
     entries_.erase(it);
     return;
   }
@@ -280,17 +287,17 @@ void Voter::NameHead(absl::btree_map<std::string, Entry>::iterator it, Now now, 
   // resource is kept for it, quietly, or the next waiter would overtake it (F1); it comes
   // back when the other voters show it the lease ended there too, or is skipped after the
   // window like any head.
-  const Waiter& head = e.waiters.front();
+  const Waiter& head = e.line->waiters.front();
   if (head.node == retrying) {
-    e.head = head;
+    e.line->head = head;
   } else {
     if (GrantAtRelease(it, head, now, out)) return;
-    e.head = head;
+    e.line->head = head;
     ++stats_.notices_sent;
-    out.Send(e.head.node, ReleaseNoticeMsg{it->first, e.ballot});
+    out.Send(head.node, ReleaseNoticeMsg{it->first, e.ballot});
   }
-  e.reserved_until_us = now.mono_us + config_.waiter_priority_us;
-  reservations_.insert({e.reserved_until_us, it->first});
+  e.line->reserved_until_us = now.mono_us + config_.waiter_priority_us;
+  reservations_.insert({e.line->reserved_until_us, it->first});
   ++stats_.reservations;
 }
 
@@ -300,8 +307,8 @@ bool Voter::GrantAtRelease(absl::btree_map<std::string, Entry>::iterator it, con
   // Rule 3 exactly, on an acquire that arrived earlier: (a) no quarantine, (b) above every
   // ballot accepted here and the floor, (c) no live lease (it just ended). Its owner sent
   // the ballot before it arrived here, so its t0 precedes this accept like any other's.
-  if (head.parked == 0 || head.parked <= e.highest || head.parked <= floor_ ||
-      InQuarantine(now) || !config_.grant_at_release) {
+  if (head.parked == 0 || head.parked <= e.highest || head.parked <= floor_ || InQuarantine(now) ||
+      !config_.grant_at_release) {
     return false;
   }
   // Recent only: the head holds from its t0, and a waiter long gone would block the
@@ -315,10 +322,11 @@ bool Voter::GrantAtRelease(absl::btree_map<std::string, Entry>::iterator it, con
 
 void Voter::EndReservation(absl::btree_map<std::string, Entry>::iterator it, Now now, Outbox& out) {
   Entry& e = it->second;
+  const NodeId head = e.line->head.node;
   ClearReservation(it->first, e);
   // Its notice or its acquire was lost, or it stopped waiting: its own retry timer brings
   // it back (with its ticket, so in its place) if it still waits.
-  RemoveWaiter(e, e.head.node);
+  RemoveWaiter(e, head);
   ++stats_.heads_skipped;
   NameHead(it, now, out);
 }
@@ -348,8 +356,9 @@ int64_t Voter::NextTickUs() const {
 
 bool Voter::Queued(const std::string& resource, NodeId node, Ballot ticket) const {
   auto it = entries_.find(resource);
-  if (it == entries_.end()) return false;
-  return std::any_of(it->second.waiters.begin(), it->second.waiters.end(),
+  if (it == entries_.end() || !it->second.line) return false;
+  const std::vector<Waiter>& waiters = it->second.line->waiters;
+  return std::any_of(waiters.begin(), waiters.end(),
                      [&](const Waiter& w) { return w.node == node && w.ticket == ticket; });
 }
 

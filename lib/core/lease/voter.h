@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -99,14 +100,10 @@ class Voter {
       return ticket != other_ticket ? ticket < other_ticket : node < other_node;
     }
   };
-  struct Entry {
-    Ballot highest = 0;  // highest ballot accepted for this resource
-    bool has_lease = false;
-    Ballot ballot = 0;
-    Owner owner;
-    int64_t until_us = 0;
-    Ballot ticket = 0;  // of the accepted request, and what it asked for
-    int64_t duration_us = 0;
+  // Who waits for a resource (rule 10), and the turn kept for the named head once its lease
+  // ends. Most resources never see a second asker (a scheduler's many held leases), so the
+  // line exists only while someone waits or a turn is kept: an entry without one is small.
+  struct Line {
     // Sorted by (ticket, node); one per node (a node runs one request per resource).
     std::vector<Waiter> waiters;
     // After a lease ends: the head of `waiters`, told of it, alone may take the resource
@@ -114,8 +111,19 @@ class Voter {
     Waiter head{};
     int64_t reserved_until_us = 0;
   };
+  struct Entry {
+    Ballot highest = 0;  // highest ballot accepted for this resource
+    Ballot ballot = 0;
+    Owner owner;
+    int64_t until_us = 0;
+    Ballot ticket = 0;  // of the accepted request, and what it asked for
+    int64_t duration_us = 0;
+    std::unique_ptr<Line> line;  // nullptr: nobody waits and no turn is kept
+    bool has_lease = false;
+  };
 
   bool Live(const Entry& e, Now now) const { return e.has_lease && now.mono_us < e.until_us; }
+  static int64_t ReservedUntil(const Entry& e) { return e.line ? e.line->reserved_until_us : 0; }
   void SetUntil(const std::string& resource, Entry& e, int64_t until_us);
   // Ends the lease of `it` (release or expiry) and names the next waiter, or drops the
   // entry when nobody waits.
@@ -130,13 +138,14 @@ class Voter {
   void NameHead(absl::btree_map<std::string, Entry>::iterator it, Now now, Outbox& out,
                 NodeId retrying = 0);
   // Accepts the head's parked ballot if rule 3 allows it and it is recent. True if it did.
-  bool GrantAtRelease(absl::btree_map<std::string, Entry>::iterator it, const Waiter& head,
-                      Now now, Outbox& out);
+  bool GrantAtRelease(absl::btree_map<std::string, Entry>::iterator it, const Waiter& head, Now now,
+                      Outbox& out);
   // Rule 3's accept: records (ballot, owner, until = now + duration) and answers `to`.
   void Accept(absl::btree_map<std::string, Entry>::iterator it, NodeId to, Ballot ballot,
               const Owner& owner, Ballot ticket, int64_t duration_us, Now now, Outbox& out);
   void ClearReservation(const std::string& resource, Entry& e);
   void AddWaiter(Entry& e, const Waiter& w);
+  // Drops the line once nobody is in it and no turn is kept.
   static void RemoveWaiter(Entry& e, NodeId node);
   void EndQuarantineIfDue(Now now);
   // `holder`: the live lease in the way (kHeld), or nullptr.
