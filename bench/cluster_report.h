@@ -33,9 +33,8 @@ Summary Summarize(std::vector<double> samples);
 struct Counters {
   uint64_t datagrams_sent = 0, datagrams_received = 0, messages_sent = 0, messages_received = 0,
            bytes_sent = 0, attempts = 0, attempts_failed = 0, attempts_queued = 0,
-           grants_at_release = 0, acquires_succeeded = 0,
-           acquires_failed = 0, acquires_timed_out = 0, releases = 0, send_errors = 0, dropped = 0,
-           breaker_opens = 0;
+           grants_at_release = 0, acquires_succeeded = 0, acquires_failed = 0,
+           acquires_timed_out = 0, releases = 0, send_errors = 0, dropped = 0, breaker_opens = 0;
   uint64_t members_alive = 0, members_suspect = 0;  // at the end
 
   static Counters Of(const Metrics& m);
@@ -64,10 +63,10 @@ struct CrossProcess {
   int n0_callers = 0, child_callers = 0, child_increments = 0;  // increments per child caller
   uint64_t child_grants = 0;           // GRANTED lines of both children, in all
   uint64_t child_grants_in_phase = 0;  // of which printed while the phase ran
-  uint64_t child_fenced = 0;                                    // FENCED lines
-  uint64_t child_failed = 0;                                    // FAILED lines
-  Summary wait;                // n0's acquire latencies and the children's wait_us
-  uint64_t counter_value = 0;  // in the counter file at the end
+  uint64_t child_fenced = 0;           // FENCED lines
+  uint64_t child_failed = 0;           // FAILED lines
+  Summary wait;                        // n0's acquire latencies and the children's wait_us
+  uint64_t counter_value = 0;          // in the counter file at the end
   uint64_t Handoffs(const Phase& n0) const { return n0.cycles + child_grants_in_phase; }
 };
 

@@ -15,8 +15,11 @@ namespace lockmesh::wire {
 namespace {
 
 core::Envelope Typical() {
-  return core::Envelope{0x1234567890abcdefULL, 3, 0xfedcba0987654321ULL,
-                        uint64_t{1'700'000'000'000} << 16, 0x5555aaaa5555aaaaULL,
+  return core::Envelope{0x1234567890abcdefULL,
+                        3,
+                        0xfedcba0987654321ULL,
+                        uint64_t{1'700'000'000'000} << 16,
+                        0x5555aaaa5555aaaaULL,
                         core::AcquireMsg{"orders/42", uint64_t{1'700'000'000'000} << 16,
                                          core::Owner{0x1234567890abcdefULL, 3, 17}, 5'000'000}};
 }

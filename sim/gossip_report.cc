@@ -222,7 +222,8 @@ void PrintGossipReport(const ReportOptions& o, std::ostream& out) {
       uint64_t deaths = 0;
       double rate = 0;
       for (int seed = 1; seed <= seeds; ++seed) {
-        FalsePositiveResult r = MeasureFalsePositives({.members = n, .loss = loss}, 120'000'000, seed);
+        FalsePositiveResult r =
+            MeasureFalsePositives({.members = n, .loss = loss}, 120'000'000, seed);
         deaths += r.false_deaths;
         rate += r.suspicions_per_member_minute;
       }
@@ -233,13 +234,12 @@ void PrintGossipReport(const ReportOptions& o, std::ostream& out) {
     }
   }
   const int mid = o.sizes.size() > 1 ? o.sizes[1] : o.sizes[0];
-  out << "\none CPU-starved member (each datagram handled 0.5-1 s late), N=" << mid
-      << ", 120 s:\n";
+  out << "\none CPU-starved member (each datagram handled 0.5-1 s late), N=" << mid << ", 120 s:\n";
   uint64_t own[2] = {}, healthy[2] = {}, slow_dead[2] = {};
   for (int lg = 0; lg < 2; ++lg) {
     for (int seed = 1; seed <= o.seeds; ++seed) {
-      SlowMemberResult r = MeasureSlowMember({.members = mid, .lifeguard = lg == 1}, 1'000'000,
-                                             120'000'000, seed);
+      SlowMemberResult r =
+          MeasureSlowMember({.members = mid, .lifeguard = lg == 1}, 1'000'000, 120'000'000, seed);
       own[lg] += r.slow_own_suspicions;
       healthy[lg] += r.healthy_declared_dead;
       slow_dead[lg] += r.slow_declared_dead;
@@ -265,11 +265,11 @@ void PrintGossipReport(const ReportOptions& o, std::ostream& out) {
     p99s.push_back(r.p99_us);
     alls.push_back(r.all_us);
   }
-  out << absl::StrFormat("  99%% of members know it after %.2f s (worst %.2f s); all after %.2f s "
-                         "(worst %.2f s; push-pull period %.0f s)\n",
-                         Percentile(p99s, 0.5) / 1e6, Percentile(p99s, 1.0) / 1e6,
-                         Percentile(alls, 0.5) / 1e6, Percentile(alls, 1.0) / 1e6,
-                         core::GossipConfig::Lan().PushPullIntervalUs(big) / 1e6);
+  out << absl::StrFormat(
+      "  99%% of members know it after %.2f s (worst %.2f s); all after %.2f s "
+      "(worst %.2f s; push-pull period %.0f s)\n",
+      Percentile(p99s, 0.5) / 1e6, Percentile(p99s, 1.0) / 1e6, Percentile(alls, 0.5) / 1e6,
+      Percentile(alls, 1.0) / 1e6, core::GossipConfig::Lan().PushPullIntervalUs(big) / 1e6);
   out << "\nidle traffic, membership messages only:\n";
   for (int n : o.sizes) {
     out << absl::StrFormat("  N=%-4d %8.0f bytes sent per member per second\n", n,

@@ -23,7 +23,7 @@
 namespace lockmesh::sim {
 
 struct GossipRun {
-  int members = 5;         // all nodes; the first min(3, members) are voters
+  int members = 5;  // all nodes; the first min(3, members) are voters
   double loss = 0;
   bool lifeguard = true;
   std::string preset = "lan";
@@ -33,8 +33,8 @@ struct GossipRun {
 Scenario GossipScenario(const GossipRun& run);
 
 struct DetectionResult {
-  bool detected = false;      // every live member saw the crashed one as dead
-  int64_t seen_by_all_us = 0;   // from the crash
+  bool detected = false;       // every live member saw the crashed one as dead
+  int64_t seen_by_all_us = 0;  // from the crash
   int64_t seen_by_first_us = 0;
   uint64_t false_deaths = 0;  // other members declared dead meanwhile
 };
@@ -43,13 +43,12 @@ struct DetectionResult {
 DetectionResult MeasureDetection(const GossipRun& run, uint64_t seed);
 
 struct FalsePositiveResult {
-  uint64_t false_deaths = 0;     // dead declarations of members that never failed
-  uint64_t suspicions = 0;       // suspicions raised (probes nobody answered), all members
+  uint64_t false_deaths = 0;  // dead declarations of members that never failed
+  uint64_t suspicions = 0;    // suspicions raised (probes nobody answered), all members
   double suspicions_per_member_minute = 0;
 };
 // No faults but loss, for `duration_us`.
-FalsePositiveResult MeasureFalsePositives(const GossipRun& run, int64_t duration_us,
-                                          uint64_t seed);
+FalsePositiveResult MeasureFalsePositives(const GossipRun& run, int64_t duration_us, uint64_t seed);
 
 struct SlowMemberResult {
   uint64_t healthy_declared_dead = 0;  // members other than the slow one
@@ -76,7 +75,7 @@ double MeasureSpeed(const GossipRun& run, int64_t duration_us, uint64_t seed);
 
 struct ReportOptions {
   std::vector<int> sizes = {5, 50, 500};
-  int seeds = 10;             // per detection figure
+  int seeds = 10;  // per detection figure
   int false_positive_seeds = 200;
 };
 void PrintGossipReport(const ReportOptions& options, std::ostream& out);

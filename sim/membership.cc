@@ -23,8 +23,8 @@ const core::Gossip* Simulation::GossipOf(int node) const {
 }
 
 void Simulation::StartGossip(Node& node) {
-  core::MemberInfo self{.name = node.Name(), .address = node.Name(),
-                        .voter = node.index < scenario_.voters};
+  core::MemberInfo self{
+      .name = node.Name(), .address = node.Name(), .voter = node.index < scenario_.voters};
   node.gossip = std::make_unique<core::Gossip>(scenario_.GossipSettings(), std::move(self),
                                                node.incarnation, node.Now(now_), *node.rng);
   core::Gossip* gossip = node.gossip.get();
@@ -59,8 +59,8 @@ void Simulation::AfterGossip(Node& node, core::GossipEffects& fx) {
     Hash(static_cast<uint64_t>(event.kind) << 48 ^ event.node);
     if (member_observer_) member_observer_(now_, node.index, event);
     // Small clusters get the membership story; large ones only deaths and leaves.
-    const bool rare =
-        event.kind == core::MemberEvent::Kind::kDead || event.kind == core::MemberEvent::Kind::kLeft;
+    const bool rare = event.kind == core::MemberEvent::Kind::kDead ||
+                      event.kind == core::MemberEvent::Kind::kLeft;
     if ((scenario_.Nodes() <= 10 && event.kind != core::MemberEvent::Kind::kJoined) || rare) {
       auto who = index_of_.find(event.node);
       Say(node.Name(), " sees ",

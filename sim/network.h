@@ -26,8 +26,8 @@ class Network {
   void SetGroups(const std::vector<std::vector<int>>& groups);
   void Halves(const std::vector<int>& order);  // first half / second half of `order`
   void Isolate(int node);
-  void Ring();     // majorities ring: each node sees a majority, no two the same one
-  void Bridge();   // two halves joined by one node that sees both
+  void Ring();    // majorities ring: each node sees a majority, no two the same one
+  void Bridge();  // two halves joined by one node that sees both
   void CutInbound(int node);
   void CutOutbound(int node);
   bool Partitioned() const;

@@ -22,7 +22,10 @@ namespace lockmesh::bench::comparison {
 class Backoff {
  public:
   explicit Backoff(const LockOptions& options)
-      : min_(options.backoff_min), max_(options.backoff_max), cap_(min_), rng_(std::random_device{}()) {}
+      : min_(options.backoff_min),
+        max_(options.backoff_max),
+        cap_(min_),
+        rng_(std::random_device{}()) {}
 
   // The next pause, never longer than `left` (the rest of the caller's wait).
   std::chrono::microseconds Next(std::chrono::microseconds left) {

@@ -218,10 +218,10 @@ void CheckHolderKilled(const std::string& name, const std::string& endpoints, Cl
     return;
   }
   // This program again, as a holder of kKilledResource; destroying the Child SIGKILLs it.
-  std::unique_ptr<Child> holder = Child::Spawn(
-      {"/proc/self/exe", absl::StrCat("--hold_for_kill=", name),
-       absl::StrCat("--endpoints=", endpoints),
-       absl::StrCat("--ttl_ms=", absl::GetFlag(FLAGS_ttl_ms))});
+  std::unique_ptr<Child> holder =
+      Child::Spawn({"/proc/self/exe", absl::StrCat("--hold_for_kill=", name),
+                    absl::StrCat("--endpoints=", endpoints),
+                    absl::StrCat("--ttl_ms=", absl::GetFlag(FLAGS_ttl_ms))});
   const bool held = holder != nullptr && holder->WaitLine("HELD", kAcquireBound).has_value();
   failures.Check(held, absl::StrCat("a child process holds ", kKilledResource, ": ",
                                     holder ? absl::StrJoin(holder->Lines(), " / ") : "no spawn"));

@@ -44,18 +44,18 @@ class LockmeshServers : public Servers {
                               ";cluster=", kCluster);
     for (int i = 0; i < kVoters; ++i) {
       absl::StatusOr<std::unique_ptr<Process>> p = Process::Start(
-          {LOCKMESH_COUNTER_BIN, absl::StrCat("--name=n", i),
-           absl::StrCat("--bind=", addresses[i]), "--voters=" + absl::StrJoin(voters, ","),
-           absl::StrCat("--cluster=", kCluster), "--key_file=" + key_path, "--timing=local",
-           "--bootstrap", absl::StrCat("--lease_max_ms=", kHoldTtl.count()), "--log=warning"},
+          {LOCKMESH_COUNTER_BIN, absl::StrCat("--name=n", i), absl::StrCat("--bind=", addresses[i]),
+           "--voters=" + absl::StrJoin(voters, ","), absl::StrCat("--cluster=", kCluster),
+           "--key_file=" + key_path, "--timing=local", "--bootstrap",
+           absl::StrCat("--lease_max_ms=", kHoldTtl.count()), "--log=warning"},
           {.log_path = absl::StrCat(workdir, "/lockmesh-n", i, ".log")});
       if (!p.ok()) return p.status();
       voters_.push_back(*std::move(p));
     }
     for (int i = 0; i < kVoters; ++i) {
       if (!voters_[i]->WaitLine("READY", kServerReadyBound)) {
-        return absl::UnavailableError(absl::StrCat("voter n", i, " did not print READY: ",
-                                                   absl::StrJoin(voters_[i]->Lines(), " | ")));
+        return absl::UnavailableError(absl::StrCat(
+            "voter n", i, " did not print READY: ", absl::StrJoin(voters_[i]->Lines(), " | ")));
       }
     }
     return absl::OkStatus();

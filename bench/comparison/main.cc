@@ -128,7 +128,8 @@ Params MakeParams(bool quick, const std::string& workdir) {
   Params p;
   p.workdir = workdir;
   p.lock.ttl = milliseconds(quick ? 2000 : absl::GetFlag(FLAGS_ttl_ms));
-  p.run = quick ? milliseconds(1000) : std::chrono::seconds(std::max(1, absl::GetFlag(FLAGS_seconds)));
+  p.run =
+      quick ? milliseconds(1000) : std::chrono::seconds(std::max(1, absl::GetFlag(FLAGS_seconds)));
   p.warmup = quick ? milliseconds(200) : milliseconds(500);
   p.many = quick ? 10000 : absl::GetFlag(FLAGS_many);
   p.many_bound = quick ? milliseconds(30000) : milliseconds(120000);
@@ -191,7 +192,8 @@ int DriverMain() {
   Say("udp round trips (the floor)...");
   results.udp_samples = UdpRoundTripSamples(quick ? 2000 : 20000);
   std::vector<int> selected;
-  for (absl::string_view n : absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',', absl::SkipEmpty())) {
+  for (absl::string_view n :
+       absl::StrSplit(absl::GetFlag(FLAGS_workloads), ',', absl::SkipEmpty())) {
     selected.push_back(std::atoi(std::string(n).c_str()));
   }
   for (std::size_t i = 0; i < std::size(kWorkloads); ++i) {
@@ -205,8 +207,8 @@ int DriverMain() {
       const double load = LoadAverage();
       results.round_load1[w].push_back(load);
       for (const std::string& s : fleet.running) {
-        Say(absl::StrCat(WorkloadName(w), ", round ", round + 1, "/", rounds, ": ", s,
-                         " (load ", load, ")"));
+        Say(absl::StrCat(WorkloadName(w), ", round ", round + 1, "/", rounds, ": ", s, " (load ",
+                         load, ")"));
         Run run = RunWorkload(w, TargetOf(fleet, s, self), params);
         run.load1 = load;
         if (!run.error.empty()) Say("  failed: " + run.error);
@@ -227,12 +229,16 @@ int DriverMain() {
   }
   if (rc != 0) Say("bench_compare: some runs failed (see \"failed:\" above)");
   if (const std::string path = absl::GetFlag(FLAGS_json); !path.empty()) {
-    if (WriteJson(results, path)) Say("JSON: " + path);
-    else rc = 1;
+    if (WriteJson(results, path))
+      Say("JSON: " + path);
+    else
+      rc = 1;
   }
   if (const std::string path = absl::GetFlag(FLAGS_svg); !path.empty()) {
-    if (WriteHtml(results, path)) Say("HTML: " + path);
-    else rc = 1;
+    if (WriteHtml(results, path))
+      Say("HTML: " + path);
+    else
+      rc = 1;
   }
   return rc;
 }
@@ -241,7 +247,8 @@ int DriverMain() {
 }  // namespace lockmesh::bench::comparison
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("lockmesh against Redis, Redlock, etcd and ZooKeeper (bench/compare)");
+  absl::SetProgramUsageMessage(
+      "lockmesh against Redis, Redlock, etcd and ZooKeeper (bench/compare)");
   absl::ParseCommandLine(argc, argv);
   if (!absl::GetFlag(FLAGS_client).empty()) return lockmesh::bench::comparison::ClientMain();
   return lockmesh::bench::comparison::DriverMain();

@@ -146,8 +146,8 @@ absl::StatusOr<std::unique_ptr<Process>> Process::Start(std::vector<std::string>
   if (to_pipe) ::close(out[1]);
   if (options.stdin_pipe) ::close(in[0]);
   if (log_fd >= 0) ::close(log_fd);
-  std::unique_ptr<Process> p(new Process(pid, to_pipe ? out[0] : -1,
-                                         options.stdin_pipe ? in[1] : -1, options.log_path));
+  std::unique_ptr<Process> p(
+      new Process(pid, to_pipe ? out[0] : -1, options.stdin_pipe ? in[1] : -1, options.log_path));
   int err = 0;
   const ssize_t n = ::read(exec_err[0], &err, sizeof err);  // EOF once exec succeeded
   ::close(exec_err[0]);

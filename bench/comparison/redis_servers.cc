@@ -47,20 +47,20 @@ class RedisServers : public Servers {
       if (port == 0) return absl::InternalError("no free TCP port");
       const std::string dir = absl::StrCat(workdir, "/redis-", port);
       ::mkdir(dir.c_str(), 0700);
-      absl::StatusOr<std::unique_ptr<Process>> p = Process::Start(
-          {*program, "--port", absl::StrCat(port), "--bind", "127.0.0.1", "--save", "",
-           "--appendonly", "no", "--dir", dir, "--daemonize", "no", "--logfile", "",
-           "--protected-mode", "no"},
-          {.log_path = dir + ".log"});
+      absl::StatusOr<std::unique_ptr<Process>> p =
+          Process::Start({*program, "--port", absl::StrCat(port), "--bind", "127.0.0.1", "--save",
+                          "", "--appendonly", "no", "--dir", dir, "--daemonize", "no", "--logfile",
+                          "", "--protected-mode", "no"},
+                         {.log_path = dir + ".log"});
       if (!p.ok()) return p.status();
       servers_.push_back(*std::move(p));
       addresses_.push_back(absl::StrCat("127.0.0.1:", port));
     }
     for (std::size_t i = 0; i < servers_.size(); ++i) {
       if (!WaitReady(*servers_[i])) {
-        return absl::UnavailableError(absl::StrCat("redis-server ", addresses_[i],
-                                                   " did not get ready: ",
-                                                   absl::StrJoin(servers_[i]->Lines(), " | ")));
+        return absl::UnavailableError(
+            absl::StrCat("redis-server ", addresses_[i],
+                         " did not get ready: ", absl::StrJoin(servers_[i]->Lines(), " | ")));
       }
     }
     return absl::OkStatus();

@@ -91,14 +91,16 @@ void PrintManyTable(const Results& r, const std::map<std::string, Merged>& m) {
                 static_cast<unsigned long long>(x.target), static_cast<unsigned long long>(x.held),
                 x.bytes_per_lease_mean, x.bytes_per_lease_max, note.c_str());
   }
-  std::printf("(RSS delta of each server process / leases held; mean and max over a system's\n"
-              " server processes: lockmesh's 3 voters, Redlock's 3 redis-servers, ...)\n");
+  std::printf(
+      "(RSS delta of each server process / leases held; mean and max over a system's\n"
+      " server processes: lockmesh's 3 voters, Redlock's 3 redis-servers, ...)\n");
 }
 
 void PrintKilledTable(const Results& r, const std::map<std::string, Merged>& m) {
-  std::printf("%-10s SIGKILL -> next grant, ms, per round (TTL / session timeout %d ms "
-              "everywhere)\n",
-              "system", r.ttl_ms);
+  std::printf(
+      "%-10s SIGKILL -> next grant, ms, per round (TTL / session timeout %d ms "
+      "everywhere)\n",
+      "system", r.ttl_ms);
   for (const std::string& s : r.systems) {
     const Merged& x = m.at(s);
     if (x.rounds_ok == 0) {
@@ -118,8 +120,10 @@ std::map<std::string, Merged> MergeAll(const Results& r, Workload w) {
   std::map<std::string, Merged> m;
   auto it = r.runs.find(w);
   for (const std::string& s : r.systems) {
-    if (it != r.runs.end() && it->second.count(s)) m[s] = Merge(it->second.at(s));
-    else m[s].error = "not run";
+    if (it != r.runs.end() && it->second.count(s))
+      m[s] = Merge(it->second.at(s));
+    else
+      m[s].error = "not run";
   }
   return m;
 }
@@ -130,17 +134,20 @@ void PrintGoals(const Results& r);
 
 void PrintReport(const Results& r) {
   std::printf("\n==== bench_compare: lockmesh and the lock services people run today ====\n");
-  std::printf("%s; %d round(s), %d s measured per system per round; lock TTL %d ms; "
-              "systems interleaved within each round in the order %s\n",
-              r.quick ? "--quick smoke run" : "full run", r.rounds, r.seconds, r.ttl_ms,
-              absl::StrJoin(r.systems, ", ").c_str());
+  std::printf(
+      "%s; %d round(s), %d s measured per system per round; lock TTL %d ms; "
+      "systems interleaved within each round in the order %s\n",
+      r.quick ? "--quick smoke run" : "full run", r.rounds, r.seconds, r.ttl_ms,
+      absl::StrJoin(r.systems, ", ").c_str());
   for (const auto& [s, why] : r.skipped) std::printf("skipped %s: %s\n", s.c_str(), why.c_str());
-  std::printf("lm p50/x: lockmesh's p50 over this system's (below 1: lockmesh is faster); "
-              "lm rate/x: lockmesh's rate over this system's (above 1: lockmesh does more)\n");
+  std::printf(
+      "lm p50/x: lockmesh's p50 over this system's (below 1: lockmesh is faster); "
+      "lm rate/x: lockmesh's rate over this system's (above 1: lockmesh does more)\n");
   const Distribution udp = Distribution::Of(r.udp_samples);
-  std::printf("floor: plain UDP round trip on 127.0.0.1, 100 B: p50 %.1f us, p99 %.1f us, "
-              "p999 %.1f us (%zu samples)\n",
-              udp.p50, udp.p99, udp.p999, udp.count);
+  std::printf(
+      "floor: plain UDP round trip on 127.0.0.1, 100 B: p50 %.1f us, p99 %.1f us, "
+      "p999 %.1f us (%zu samples)\n",
+      udp.p50, udp.p99, udp.p999, udp.count);
   for (Workload w : kWorkloads) {
     if (!r.runs.count(w)) continue;
     std::printf("\n-- %s\n", WorkloadTitle(w));
@@ -157,8 +164,11 @@ namespace {
 
 // The goals of issues 9 and 12, each with the figure that decides it, as they stand in this run.
 void Goal(const std::string& what, bool known, bool met, const std::string& figures) {
-  std::printf("  [%s] %s: %s\n", !known ? " n/a  " : met ? " met  " : "MISSED", what.c_str(),
-              figures.c_str());
+  std::printf("  [%s] %s: %s\n",
+              !known ? " n/a  "
+              : met  ? " met  "
+                     : "MISSED",
+              what.c_str(), figures.c_str());
 }
 
 void PrintGoals(const Results& r) {
@@ -180,8 +190,7 @@ void PrintGoals(const Results& r) {
   Goal("uncontended p50 <= half of Redlock's", lu && qu,
        lu && qu && lu->latency.p50 <= qu->latency.p50 / 2,
        lu && qu ? f(lu->latency.p50) + " us vs " + f(qu->latency.p50) + " us / 2" : "");
-  Goal("uncontended p50 <= 2.5x UDP round trip", lu != nullptr,
-       lu && lu->latency.p50 <= 2.5 * udp,
+  Goal("uncontended p50 <= 2.5x UDP round trip", lu != nullptr, lu && lu->latency.p50 <= 2.5 * udp,
        lu ? f(lu->latency.p50) + " us vs 2.5 x " + f(udp) + " us" : "");
   Goal("issue 12: CPU per cycle <= 2x Redis's (all processes, uncontended)",
        lu && ru && ru->cpu_us_per_cycle > 0,

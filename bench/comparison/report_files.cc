@@ -29,9 +29,9 @@ std::string Quote(const std::string& s) {
 std::string Num(double v) { return std::isfinite(v) ? absl::StrFormat("%.3f", v) : "null"; }
 
 std::string DistributionJson(const Distribution& d) {
-  return absl::StrCat("{\"count\":", d.count, ",\"p50_us\":", Num(d.p50), ",\"p99_us\":",
-                      Num(d.p99), ",\"p999_us\":", Num(d.p999), ",\"mean_us\":", Num(d.mean),
-                      ",\"max_us\":", Num(d.max), "}");
+  return absl::StrCat("{\"count\":", d.count, ",\"p50_us\":", Num(d.p50),
+                      ",\"p99_us\":", Num(d.p99), ",\"p999_us\":", Num(d.p999),
+                      ",\"mean_us\":", Num(d.mean), ",\"max_us\":", Num(d.max), "}");
 }
 
 std::string RunJson(const Run& r) {
@@ -80,8 +80,8 @@ std::vector<std::pair<double, double>> Cdf(std::vector<double> samples, std::siz
   return out;
 }
 
-constexpr const char* kColors[] = {"#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e",
-                                   "#8c564b"};
+constexpr const char* kColors[] = {"#d62728", "#1f77b4", "#2ca02c",
+                                   "#9467bd", "#ff7f0e", "#8c564b"};
 
 std::string Chart(const Results& r, Workload w) {
   constexpr double kW = 720, kH = 300, kLeft = 60, kBottom = 40, kTop = 10, kRight = 150;
@@ -102,8 +102,8 @@ std::string Chart(const Results& r, Workload w) {
   if (hi <= 0) return "<p>no samples</p>";
   const double l0 = std::floor(std::log10(lo)), l1 = std::ceil(std::log10(hi));
   auto x = [&](double v) {
-    return kLeft + (std::log10(std::max(v, lo)) - l0) / std::max(1.0, l1 - l0) *
-                       (kW - kLeft - kRight);
+    return kLeft +
+           (std::log10(std::max(v, lo)) - l0) / std::max(1.0, l1 - l0) * (kW - kLeft - kRight);
   };
   auto y = [&](double f) { return kTop + (1 - f) * (kH - kTop - kBottom); };
   std::string svg = absl::StrFormat(

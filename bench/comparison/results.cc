@@ -6,12 +6,18 @@ namespace lockmesh::bench::comparison {
 
 const char* WorkloadName(Workload w) {
   switch (w) {
-    case Workload::kUncontended: return "uncontended";
-    case Workload::kThroughput: return "throughput";
-    case Workload::kContention: return "contention";
-    case Workload::kAcross: return "across_processes";
-    case Workload::kManyHeld: return "many_held";
-    case Workload::kHolderKilled: return "holder_killed";
+    case Workload::kUncontended:
+      return "uncontended";
+    case Workload::kThroughput:
+      return "throughput";
+    case Workload::kContention:
+      return "contention";
+    case Workload::kAcross:
+      return "across_processes";
+    case Workload::kManyHeld:
+      return "many_held";
+    case Workload::kHolderKilled:
+      return "holder_killed";
   }
   return "?";
 }

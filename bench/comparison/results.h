@@ -32,9 +32,9 @@ struct Run {
   double seconds = 0;  // the measured time (cycle workloads)
   uint64_t grants = 0, failures = 0;
   std::string first_error;
-  std::vector<double> samples;              // acquire latency (wait) per counted grant, µs
-  std::vector<double> per_caller;           // grants by caller (process-major)
-  std::vector<double> per_process;          // grants by process
+  std::vector<double> samples;      // acquire latency (wait) per counted grant, µs
+  std::vector<double> per_caller;   // grants by caller (process-major)
+  std::vector<double> per_process;  // grants by process
   // CPU of every process involved (servers and client processes, every thread) over the
   // measured window (cycle workloads; cpu_usage.h), and the processes gone before it ended.
   uint64_t cpu_ns = 0, context_switches = 0;
@@ -42,7 +42,7 @@ struct Run {
   int cpu_threads_exited = 0;
   // Many held.
   uint64_t held = 0, target = 0;
-  std::string held_stop;                    // why a caller stopped short, if one did
+  std::string held_stop;                       // why a caller stopped short, if one did
   std::vector<int64_t> rss_before, rss_after;  // per server process, bytes
   // Holder killed: from the SIGKILL to the next grant, ms; and the holder's age at the kill.
   double takeover_ms = -1, held_before_kill_ms = 0;
@@ -51,9 +51,9 @@ struct Run {
 struct Results {
   bool quick = false;
   int rounds = 0, seconds = 0, ttl_ms = 0, many = 0;
-  std::vector<std::string> systems;              // in run order
-  std::map<std::string, std::string> skipped;    // system -> reason
-  std::vector<double> udp_samples;               // the floor, µs
+  std::vector<std::string> systems;            // in run order
+  std::map<std::string, std::string> skipped;  // system -> reason
+  std::vector<double> udp_samples;             // the floor, µs
   // [workload][system] -> one Run per round.
   std::map<Workload, std::map<std::string, std::vector<Run>>> runs;
   std::map<Workload, std::vector<double>> round_load1;  // per round, at its start

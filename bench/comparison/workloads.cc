@@ -35,7 +35,8 @@ constexpr int kCheckProcesses = 3, kCheckCallers = 4;
 // "key=value" from the words of a line.
 std::string Field(const std::string& line, absl::string_view key) {
   for (absl::string_view word : absl::StrSplit(line, ' ')) {
-    if (absl::ConsumePrefix(&word, key) && absl::ConsumePrefix(&word, "=")) return std::string(word);
+    if (absl::ConsumePrefix(&word, key) && absl::ConsumePrefix(&word, "="))
+      return std::string(word);
   }
   return "";
 }
@@ -56,8 +57,11 @@ class ClientGroup {
   // Starts one client process; false (with error()) if it did not get ready.
   bool Add(const std::string& workload, int callers, const std::vector<std::string>& extra) {
     std::vector<std::string> args = {
-        target_.self, "--client=" + target_.system, "--endpoints=" + target_.endpoints,
-        "--workload=" + workload, absl::StrCat("--callers=", callers),
+        target_.self,
+        "--client=" + target_.system,
+        "--endpoints=" + target_.endpoints,
+        "--workload=" + workload,
+        absl::StrCat("--callers=", callers),
         absl::StrCat("--backoff_min_us=", params_.lock.backoff_min.count()),
         absl::StrCat("--backoff_max_us=", params_.lock.backoff_max.count())};
     bool ttl_given = false;
@@ -72,8 +76,8 @@ class ClientGroup {
       ready = procs_.back()->WaitLine("", kClientReadyBound);
     }
     if (!ready || *ready != "READY") {
-      return Fail(absl::StrCat("client did not get ready: ",
-                               absl::StrJoin(procs_.back()->Lines(), " | ")));
+      return Fail(
+          absl::StrCat("client did not get ready: ", absl::StrJoin(procs_.back()->Lines(), " | ")));
     }
     return true;
   }
@@ -177,11 +181,11 @@ Run ManyHeld(const Target& t, const Params& p) {
   const int per_caller = (p.many + kManyCallers - 1) / kManyCallers;
   ClientGroup group(t, p);
   for (int i = 0; i < kManyCallers; ++i) {
-    if (!group.Add("many", 1,
-                   {absl::StrCat("--count=", per_caller),
-                    absl::StrCat("--prefix=m", p.round, "/", i),
-                    absl::StrCat("--ttl_ms=", std::chrono::milliseconds(600000).count()),
-                    absl::StrCat("--run_ms=", p.many_bound.count()), "--warmup_ms=0"})) {
+    if (!group.Add(
+            "many", 1,
+            {absl::StrCat("--count=", per_caller), absl::StrCat("--prefix=m", p.round, "/", i),
+             absl::StrCat("--ttl_ms=", std::chrono::milliseconds(600000).count()),
+             absl::StrCat("--run_ms=", p.many_bound.count()), "--warmup_ms=0"})) {
       r.error = group.error();
       group.Finish();
       return r;

@@ -24,12 +24,12 @@ namespace lockmesh::bench::comparison {
 struct Params {
   LockOptions lock;
   std::chrono::milliseconds run{5000}, warmup{500};
-  int callers = 16;         // workloads 2, 3
+  int callers = 16;  // workloads 2, 3
   int across_processes = 3, across_callers = 5;
-  int many = 100000;        // workload 5, over 16 callers
+  int many = 100000;  // workload 5, over 16 callers
   std::chrono::milliseconds many_bound{120000};
-  std::string workdir;      // for files the clients share
-  int round = 0;            // keeps resource names of different rounds apart
+  std::string workdir;  // for files the clients share
+  int round = 0;        // keeps resource names of different rounds apart
 };
 
 // Which system's servers the clients talk to.

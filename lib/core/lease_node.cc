@@ -9,12 +9,18 @@ namespace lockmesh::core {
 
 absl::string_view LeaseEventKindName(LeaseEvent::Kind kind) {
   switch (kind) {
-    case LeaseEvent::Kind::kGranted: return "granted";
-    case LeaseEvent::Kind::kRenewed: return "renewed";
-    case LeaseEvent::Kind::kRenewFailed: return "renew-failed";
-    case LeaseEvent::Kind::kReleased: return "released";
-    case LeaseEvent::Kind::kExpired: return "expired";
-    case LeaseEvent::Kind::kFailed: return "failed";
+    case LeaseEvent::Kind::kGranted:
+      return "granted";
+    case LeaseEvent::Kind::kRenewed:
+      return "renewed";
+    case LeaseEvent::Kind::kRenewFailed:
+      return "renew-failed";
+    case LeaseEvent::Kind::kReleased:
+      return "released";
+    case LeaseEvent::Kind::kExpired:
+      return "expired";
+    case LeaseEvent::Kind::kFailed:
+      return "failed";
   }
   return "unknown";
 }
@@ -117,8 +123,8 @@ struct HighestBallot {
 }  // namespace
 
 bool LeaseNode::TooFarAhead(const Envelope& message, Now now) const {
-  const uint64_t limit =
-      static_cast<uint64_t>(std::max<int64_t>(now.wall_ms, 0) + kClockAheadMsMax) << kHlcLogicalBits;
+  const uint64_t limit = static_cast<uint64_t>(std::max<int64_t>(now.wall_ms, 0) + kClockAheadMsMax)
+                         << kHlcLogicalBits;
   return message.hlc > limit || std::visit(HighestBallot{}, message.body) > limit;
 }
 

@@ -51,7 +51,7 @@ struct NodeStats {
   uint64_t dropped_misaddressed = 0;
   uint64_t dropped_not_voter = 0;
   uint64_t dropped_clock_ahead = 0;  // a stamp or ballot over kClockAheadMsMax ahead of us
-  uint64_t ignored_gossip = 0;  // membership messages belong to Gossip, not here
+  uint64_t ignored_gossip = 0;       // membership messages belong to Gossip, not here
 };
 
 class LeaseNode {

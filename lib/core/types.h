@@ -22,7 +22,9 @@ using Ballot = uint64_t;
 inline constexpr int kHlcLogicalBits = 16;
 inline constexpr uint64_t kHlcLogicalMask = (uint64_t{1} << kHlcLogicalBits) - 1;
 
-inline constexpr int64_t BallotPhysicalMs(Ballot b) { return static_cast<int64_t>(b >> kHlcLogicalBits); }
+inline constexpr int64_t BallotPhysicalMs(Ballot b) {
+  return static_cast<int64_t>(b >> kHlcLogicalBits);
+}
 
 // Who holds (or asks for) a lease: a node in one incarnation, and the request
 // within it. Voters compare all three fields; a restarted node is a new owner.
@@ -32,9 +34,7 @@ struct Owner {
   uint64_t request = 0;
 
   friend bool operator==(const Owner&, const Owner&) = default;
-  std::string ToString() const {
-    return absl::StrFormat("%x/%d/%d", node, incarnation, request);
-  }
+  std::string ToString() const { return absl::StrFormat("%x/%d/%d", node, incarnation, request); }
 };
 
 // The two clocks of every input. `mono_us` is the node's monotonic clock

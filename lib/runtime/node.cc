@@ -110,8 +110,9 @@ absl::Status RotationStep(runtime::Engine& engine, std::string_view key_text,
   if (!key.ok()) return key.status();
   absl::Status st = (engine.keyring().*step)(*key);
   if (st.ok()) {
-    engine.LogFromAnyThread(LogLevel::kInfo, std::string(event),
-                            absl::StrCat(std::string(what), " key ", crypto::FormatKeyId(key->id())));
+    engine.LogFromAnyThread(
+        LogLevel::kInfo, std::string(event),
+        absl::StrCat(std::string(what), " key ", crypto::FormatKeyId(key->id())));
   }
   return st;
 }

@@ -60,13 +60,9 @@ TEST(Distribution, EmptyIsAllZero) {
   EXPECT_EQ(d.p999, 0);
 }
 
-TEST(JainIndex, EqualSharesAreOne) {
-  EXPECT_DOUBLE_EQ(JainIndex({5, 5, 5, 5}), 1.0);
-}
+TEST(JainIndex, EqualSharesAreOne) { EXPECT_DOUBLE_EQ(JainIndex({5, 5, 5, 5}), 1.0); }
 
-TEST(JainIndex, OneTakingEverythingIsOneOverN) {
-  EXPECT_DOUBLE_EQ(JainIndex({12, 0, 0, 0}), 0.25);
-}
+TEST(JainIndex, OneTakingEverythingIsOneOverN) { EXPECT_DOUBLE_EQ(JainIndex({12, 0, 0, 0}), 0.25); }
 
 TEST(JainIndex, WorkedExample) {
   // (1 + 2 + 3)^2 / (3 * (1 + 4 + 9)) = 36 / 42

@@ -20,9 +20,13 @@ TEST(LeaseNodeBadInput, AnAcquireForSomeoneElsesOwnerIsRefused) {
   absl::StatusOr<uint64_t> held = c.Acquire(a, "r", kD, 1'000'000);
   c.DeliverAll();
   ASSERT_TRUE(c.IsHolding(a, *held));
-  const Envelope forged{b, 1, v, c.node(b).hlc() + 1, c.config(v).VoterSetHash(),
-                        AcquireMsg{"r", c.node(b).hlc() + (uint64_t{1} << 40),
-                                   Owner{a, 1, *held}, c.config(v).lease_duration_us_min}};
+  const Envelope forged{b,
+                        1,
+                        v,
+                        c.node(b).hlc() + 1,
+                        c.config(v).VoterSetHash(),
+                        AcquireMsg{"r", c.node(b).hlc() + (uint64_t{1} << 40), Owner{a, 1, *held},
+                                   c.config(v).lease_duration_us_min}};
   c.Inject(forged);
   c.DeliverAll();
   Voter::LeaseView view;
@@ -79,9 +83,9 @@ TEST(LeaseNodeBadInput, AHugeHolderRemainingTimeIsClamped) {
   ASSERT_TRUE(to_b && to_v);
   const Ballot ballot = std::get<AcquireMsg>(to_b->body).ballot;
   for (NodeId from : {b, v}) {
-    c.Inject(Envelope{from, 1, a, c.node(from).hlc() + 1, c.config(a).VoterSetHash(),
-                      AcquireReplyMsg{"r", ballot, Owner{a, 1, *id}, false, RefuseReason::kHeld,
-                                      0, INT64_MAX}});
+    c.Inject(Envelope{
+        from, 1, a, c.node(from).hlc() + 1, c.config(a).VoterSetHash(),
+        AcquireReplyMsg{"r", ballot, Owner{a, 1, *id}, false, RefuseReason::kHeld, 0, INT64_MAX}});
   }
   c.DeliverAll();
   EXPECT_LE(c.node(a).NextTickUs(),

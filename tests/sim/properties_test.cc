@@ -190,8 +190,7 @@ TEST(HandoffTest, ALeasePassesOnAtReleaseInOneLinkDelay) {
     // Every handoff within a few link delays (1-2 ms measured): a waiter left holding a
     // minority of accepts, or named by nobody, shows here as a gap of a window or a lease.
     ASSERT_FALSE(r.handoff_gaps_us.empty());
-    EXPECT_LE(*std::max_element(r.handoff_gaps_us.begin(), r.handoff_gaps_us.end()),
-              5'000)
+    EXPECT_LE(*std::max_element(r.handoff_gaps_us.begin(), r.handoff_gaps_us.end()), 5'000)
         << "seed " << seed;
   }
   // The same without grant at release: the head is told and asks again.

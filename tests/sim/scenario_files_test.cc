@@ -1,11 +1,11 @@
 // Every scenario file in sim/scenarios runs as a test, with the seed it would
 // run with from the command line. Files that say "expect violation" must show
 // the checker catching the violation; all others must keep every property.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "sim/report.h"
 #include "sim/scenario.h"

@@ -82,7 +82,8 @@ void Gossip::AliveNode(const MemberUpdate& u) {
   // A refutation must reach every member that holds the suspicion, or one that
   // misses it declares a live member dead when its timer runs out. Relaying it
   // twice as often makes such a miss vanishingly rare even at 10% loss.
-  broadcasts_.Push(u, old_state == MemberState::kAlive ? 0 : config_.RetransmitLimit(live_members_));
+  broadcasts_.Push(u,
+                   old_state == MemberState::kAlive ? 0 : config_.RetransmitLimit(live_members_));
   m.incarnation = u.incarnation;
   m.info = u.info;
   if (m.state != MemberState::kAlive) SetState(m, MemberState::kAlive);
