@@ -89,7 +89,7 @@ TEST_F(CliJoinTest, TheCommandDiesWhenAMajorityOfVotersStops) {
 
 TEST_F(CliJoinTest, SigtermReachesTheCommand) {
   CliProcess run(Run("term", {"--ttl=2s"},
-                     {"sh", "-c", "trap 'exit 3' TERM; echo STARTED; sleep 600 & wait"}));
+                     {"sh", "-c", "trap 'kill $!; exit 3' TERM; echo STARTED; sleep 600 & wait"}));
   ASSERT_TRUE(run.WaitLine("STARTED", kBound).has_value()) << run.err();
   run.Signal(SIGTERM);
   std::optional<CliResult> r = run.Wait(kBound);
