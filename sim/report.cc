@@ -26,8 +26,7 @@ void PrintReport(const Scenario& scenario, uint64_t seed, const RunResult& r, st
   auto per = [](uint64_t messages, uint64_t ops) {
     return ops == 0 ? 0.0 : static_cast<double>(messages) / static_cast<double>(ops);
   };
-  uint64_t lease_messages = 0;
-  for (int k = 0; k < 6; ++k) lease_messages += s.sent[k];
+  const uint64_t lease_messages = LeaseMessages(s);
   out << absl::StrFormat(
       "per operation: grant %.2f acquire + %.2f acquire-reply; renewal %.2f renew + %.2f "
       "renew-reply; end (release or expiry) %.2f release + %.2f release-notice; all lease "
@@ -118,6 +117,12 @@ void PrintReport(const Scenario& scenario, uint64_t seed, const RunResult& r, st
                          seed, r.trace_hash);
 }
 
+uint64_t LeaseMessages(const RunStats& s) {
+  uint64_t messages = 0;
+  for (int k = 0; k < 6; ++k) messages += s.sent[k];
+  return messages;
+}
+
 PhaseRates ProgressRates(const Scenario& scenario, const RunResult& r) {
   const RunStats& s = r.stats;
   const int64_t first_fault_us = scenario.actions.empty()
@@ -146,6 +151,15 @@ std::vector<std::string> MissedExpectations(const Scenario& scenario, const RunR
     missed.push_back(absl::StrFormat(
         "%.3fs without a holder while someone waited during faults (expected at most %.3fs)",
         r.worst_gap_during_faults_us / 1e6, scenario.expect_gap_us_max / 1e6));
+  }
+  if (scenario.expect_messages_per_grant_max > 0) {
+    const double per_grant = r.stats.grants == 0
+                                 ? static_cast<double>(LeaseMessages(r.stats))
+                                 : static_cast<double>(LeaseMessages(r.stats)) / r.stats.grants;
+    if (per_grant > scenario.expect_messages_per_grant_max) {
+      missed.push_back(absl::StrFormat("%.2f lease messages per grant (expected at most %.2f)",
+                                       per_grant, scenario.expect_messages_per_grant_max));
+    }
   }
   return missed;
 }

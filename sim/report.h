@@ -19,8 +19,11 @@ struct PhaseRates {
   double after = 0;
 };
 PhaseRates ProgressRates(const Scenario& scenario, const RunResult& result);
+// Lease messages of a run (acquire, renew, release, their answers and release notices).
+uint64_t LeaseMessages(const RunStats& stats);
 
-// The scenario's `expect during P` and `expect gap D` this run missed, one line each.
+// The scenario's `expect during P`, `expect gap D` and `expect messages N` this run missed,
+// one line each.
 std::vector<std::string> MissedExpectations(const Scenario& scenario, const RunResult& result);
 
 // Ends with PASS when no property is broken and no expectation missed, else FAIL.

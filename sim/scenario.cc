@@ -349,8 +349,14 @@ absl::StatusOr<Scenario> ParseScenario(absl::string_view text) {
         auto d = ParseDurationUs(arg(2));
         if (!d.ok()) return fail(d.status());
         s.expect_gap_us_max = *d;
+      } else if (arg(1) == "messages") {
+        double n = 0;
+        if (!absl::SimpleAtod(arg(2), &n) || !(n > 0) || n > 1e6) {
+          return LineError(line_no, "expect messages takes a number of messages per grant");
+        }
+        s.expect_messages_per_grant_max = n;
       } else {
-        return LineError(line_no, "expect takes 'violation', 'during P' or 'gap D'");
+        return LineError(line_no, "expect takes 'violation', 'during P', 'gap D' or 'messages N'");
       }
     } else if (key == "unsafe") {
       st = ApplyUnsafe(arg(1), s);

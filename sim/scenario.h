@@ -106,6 +106,9 @@ struct Scenario {
   // none).
   double expect_during_min = 0;
   int64_t expect_gap_us_max = -1;
+  // Lease messages (acquire, renew, release and their answers, notices) per grant at most
+  // this (0: none).
+  double expect_messages_per_grant_max = 0;
   // L2 judged (a violation when broken) or only measured and printed.
   bool judge_progress = true;
   // Gossip membership on every node (its views steer whom proposers ask first).

@@ -4,10 +4,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "sim/report.h"
+
 namespace lockmesh::sim {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 TEST(ScenarioTest, ParsesEveryDirective) {
   absl::StatusOr<Scenario> s = ParseScenario(R"(
@@ -40,6 +44,9 @@ TEST(ScenarioTest, ParsesEveryDirective) {
     at 6s     heal
     quiet     7s
     run       30s
+    expect    during 80%
+    expect    gap 1s
+    expect    messages 12.5
   )");
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->name, "demo");
@@ -64,6 +71,9 @@ TEST(ScenarioTest, ParsesEveryDirective) {
   EXPECT_EQ(s->actions[4].value, 300);
   EXPECT_EQ(s->QuietUs(), 7'000'000);
   EXPECT_FALSE(s->ClockOutOfBound());  // 300 ppm is inside rho = 1000 ppm
+  EXPECT_DOUBLE_EQ(s->expect_during_min, 0.8);
+  EXPECT_EQ(s->expect_gap_us_max, 1'000'000);
+  EXPECT_DOUBLE_EQ(s->expect_messages_per_grant_max, 12.5);
 }
 
 TEST(ScenarioTest, QuietDefaultsToTheLastFaultIncludingPauses) {
@@ -85,6 +95,19 @@ TEST(ScenarioTest, DriftBeyondRhoMarksTheClockBoundBroken) {
 }
 
 // Each bad line is refused with an error that names the line and the problem.
+TEST(ScenarioTest, ARunOverItsMessageBudgetMissesTheExpectation) {
+  absl::StatusOr<Scenario> s = ParseScenario("expect messages 12.5\n");
+  ASSERT_TRUE(s.ok()) << s.status();
+  RunResult r;
+  r.stats.grants = 10;
+  r.stats.sent[0] = 60;  // acquires
+  r.stats.sent[1] = 65;  // their answers: 12.5 per grant, at the bound
+  EXPECT_THAT(MissedExpectations(*s, r), IsEmpty());
+  r.stats.sent[4] = 1;  // one release more
+  EXPECT_THAT(MissedExpectations(*s, r),
+              ElementsAre("12.60 lease messages per grant (expected at most 12.50)"));
+}
+
 TEST(ScenarioTest, BadInputGetsAClearError) {
   struct Case {
     const char* text;
@@ -105,6 +128,9 @@ TEST(ScenarioTest, BadInputGetsAClearError) {
       {"renew maybe\n", "renew takes on or off"},
       {"grant-at-release yes\n", "grant-at-release takes on or off"},
       {"expect success\n", "expect takes 'violation'"},
+      {"expect messages many\n", "expect messages takes a number"},
+      {"expect messages 0\n", "expect messages takes a number"},
+      {"expect messages nan\n", "expect messages takes a number"},
       // Numbers that are not numbers, and values no run can meet.
       {"at nans crash n0\n", "not a duration"},
       {"hold nans\n", "not a duration"},
