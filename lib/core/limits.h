@@ -38,6 +38,12 @@ inline constexpr std::size_t kRequestsMax = 4096;
 inline constexpr std::size_t kHeldLeasesMax = 131072;
 static_assert(kHeldLeasesMax <= kVoterResourcesMax);
 
+// Resources whose refused tries one node spaces at once (Proposer::TrySpacing). Past the
+// bound the expired records go; if none has, a new refusal is not spaced.
+inline constexpr std::size_t kTrySpacedResourcesMax = 4096;
+// A try's spacing doubles with each refusal in a row, up to this many times the first.
+inline constexpr int kTrySpacingDoublingsMax = 3;
+
 // Releases of failed attempts' accepts one node resends until the voters confirm them. Past
 // the bound a release is sent once, unconfirmed, and an accept it misses lives until it
 // expires at its voter.

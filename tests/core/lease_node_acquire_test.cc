@@ -300,6 +300,47 @@ TEST(LeaseNodeAcquire, TryAcquireOfAHeldResourceIsAborted) {
   EXPECT_EQ(c.CountSent(OfKind<AcquireMsg>()), 4u);
 }
 
+// Callers of one node trying a held resource in a loop: the try after a refused one waits out
+// a short spacing (no acquire leaves at once), then asks like any try; a grant forgets it.
+TEST(LeaseNodeAcquire, ATryAfterARefusedTryWaitsOutTheSpacing) {
+  Cluster c(3);
+  const NodeId a = c.voter(0), b = c.voter(1);
+  absl::StatusOr<uint64_t> holder = c.Acquire(a, "r", kD, kWait);
+  c.DeliverAll();
+  ExpectGranted(c, a, *holder);
+  absl::StatusOr<uint64_t> refused = c.Acquire(b, "r", kD, /*wait_us=*/0);
+  c.DeliverAll();
+  std::optional<TimedEvent> failed = c.LastEventOf(b, *refused);
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(failed->event.status.code(), absl::StatusCode::kAborted) << failed->event.status;
+
+  const std::size_t asked = c.CountSent(OfKind<AcquireMsg>());
+  absl::StatusOr<uint64_t> spaced = c.Acquire(b, "r", kD, /*wait_us=*/0);
+  ASSERT_TRUE(spaced.ok());
+  c.DeliverAll();
+  EXPECT_EQ(c.CountSent(OfKind<AcquireMsg>()), asked);  // nothing asked yet
+  EXPECT_TRUE(c.EventsOf(b, *spaced).empty());
+  EXPECT_EQ(c.node(b).proposer().stats().tries_spaced, 1u);
+
+  // The holder lets go; the spaced try asks when its spacing ends (within the backoff
+  // ceiling) and gets the lease.
+  ASSERT_TRUE(c.Release(a, *holder).ok());
+  c.DeliverAll();
+  std::optional<TimedEvent> granted =
+      c.RunUntilEventOf(b, *spaced, c.now_us() + c.config(b).backoff_us_max);
+  ASSERT_TRUE(granted.has_value());
+  EXPECT_EQ(granted->event.kind, LeaseEvent::Kind::kGranted) << granted->event.status;
+  EXPECT_GT(c.CountSent(OfKind<AcquireMsg>()), asked);
+
+  // Granted: the next try of it from this node is not held back.
+  ASSERT_TRUE(c.Release(b, *spaced).ok());
+  c.DeliverAll();
+  absl::StatusOr<uint64_t> next = c.Acquire(b, "r", kD, /*wait_us=*/0);
+  c.DeliverAll();
+  ExpectGranted(c, b, *next);
+  EXPECT_EQ(c.node(b).proposer().stats().tries_spaced, 1u);
+}
+
 // Silent voters are not contention: a wait that runs out because no majority answered ends
 // Unavailable, so a caller (and the runtime's circuit breaker) can tell the two apart.
 TEST(LeaseNodeAcquire, AWaitThatRunsOutWithoutAQuorumEndsUnavailable) {

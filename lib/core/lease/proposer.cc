@@ -157,7 +157,17 @@ absl::StatusOr<uint64_t> Proposer::Acquire(std::string resource, AcquireOptions 
   r.wait_deadline_us = r.try_once ? kNever : now.mono_us + options.wait_us;
   std::deque<uint64_t>& queue = queues_[r.resource];
   queue.push_back(id);
-  if (queue.size() == 1) StartAttempt(r, now, out);
+  if (queue.size() != 1) return id;
+  auto spaced = r.try_once ? try_spacing_.find(r.resource) : try_spacing_.end();
+  if (spaced != try_spacing_.end() && now.mono_us < spaced->second.not_before_us) {
+    // This node's last try of it was refused as held moments ago: ask when the spacing ends
+    // (TickRequest starts the attempt), not now.
+    r.state = State::kWaiting;
+    r.retry_at_us = spaced->second.not_before_us;
+    ++stats_.tries_spaced;
+    return id;
+  }
+  StartAttempt(r, now, out);
   return id;
 }
 
@@ -465,6 +475,7 @@ void Proposer::Grant(Request& r, Now now, Outbox& out) {
   LM_CHECK(r.deadline_us > now.mono_us);
   r.failures = 0;
   r.retransmit_at_us = kNever;
+  try_spacing_.erase(r.resource);
   ++stats_.grants;
   out.Emit(LeaseEvent{LeaseEvent::Kind::kGranted, r.id, r.resource, r.ballot, r.deadline_us, {}});
 }
@@ -536,8 +547,25 @@ void Proposer::FailAttempt(Request& r, Now now, Outbox& out) {
   r.retry_at_us = now.mono_us + delay_us;
 }
 
+void Proposer::SpaceTries(const std::string& resource, Now now) {
+  if (try_spacing_.size() >= kTrySpacedResourcesMax && !try_spacing_.contains(resource)) {
+    absl::erase_if(try_spacing_,
+                   [&](const auto& e) { return e.second.not_before_us <= now.mono_us; });
+    if (try_spacing_.size() >= kTrySpacedResourcesMax) return;
+  }
+  TrySpacing& s = try_spacing_[resource];
+  if (s.not_before_us + config_.backoff_us_min < now.mono_us) s.refusals = 0;  // not in a row
+  s.refusals = std::min(s.refusals + 1, kTrySpacingDoublingsMax + 1);
+  // From a few round trips (the resend interval) or the backoff floor, whichever is longer,
+  // doubling; full jitter, so tries from several nodes spread out instead of meeting again.
+  const int64_t base = std::max(RetransmitUs(), config_.backoff_us_min);
+  const int64_t ceiling = std::min(config_.backoff_us_max, base << (s.refusals - 1));
+  s.not_before_us = now.mono_us + rng_.Between(0, ceiling);
+}
+
 void Proposer::FailRequest(Request& r, absl::Status status, Now now, Outbox& out) {
   ++stats_.requests_failed;
+  if (r.try_once && status.code() == absl::StatusCode::kAborted) SpaceTries(r.resource, now);
   Unpark(r, /*still_waiting=*/false, now, out);
   if (r.state == State::kAttempting) {
     // Nobody will count the answers of a cancelled attempt: free every voter that may hold it.

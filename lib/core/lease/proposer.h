@@ -43,7 +43,9 @@ struct AcquireOptions {
   int64_t wait_us = 0;
   // One attempt, answered Aborted when another owner holds the lease. Explicit, not
   // wait_us == 0: a driver whose remaining wait rounds to zero must not turn a waiting
-  // request into a try-acquire.
+  // request into a try-acquire. A try of a resource whose last try here was refused as held
+  // waits out a spacing first (TrySpacingUs), so callers trying in a loop do not flood the
+  // voters with tries that duel each other's partial accepts.
   bool try_once = false;
 };
 
@@ -70,6 +72,7 @@ struct ProposerStats {
   uint64_t release_grants = 0;   // grants on a parked ballot accepted at release
   uint64_t attempts_parked = 0;  // failed attempts refused as held: queued at the voters
   uint64_t reparks = 0;          // parked ballots outbid, sent again higher
+  uint64_t tries_spaced = 0;     // tries held back after this node's last try was refused
   int64_t round_trip_us = 0;     // smoothed round trip to the remote voters; 0: none yet
 };
 
@@ -255,6 +258,15 @@ class Proposer {
   absl::btree_map<uint64_t, Request> requests_;
   std::size_t held_ = 0;                                       // of requests_, those in kHolding
   absl::btree_map<std::string, std::deque<uint64_t>> queues_;  // front is active
+  // Resources whose last try (try_once) here was refused as held: the next try waits until
+  // `not_before_us`. A grant of the resource here forgets it; at most kTrySpacedResourcesMax.
+  struct TrySpacing {
+    int64_t not_before_us = 0;
+    int refusals = 0;  // in a row, for the doubling
+  };
+  absl::btree_map<std::string, TrySpacing> try_spacing_;
+  // Records a try of `resource` refused as held; the next waits a jittered, doubling spacing.
+  void SpaceTries(const std::string& resource, Now now);
   ReleaseQueue pending_releases_{kPendingReleasesMax};
   std::function<bool(NodeId)> looks_alive_;
   // By voter index: when the oldest acquire it has not answered since its last answer left

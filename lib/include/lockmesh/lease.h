@@ -60,7 +60,8 @@ class CancelSignal {
 struct AcquireOptions {
   // How long the lease lasts from its grant (D), within [100 ms, NodeOptions::lease_duration_max].
   std::chrono::milliseconds duration{10'000};
-  // How long the request may wait while others hold the lease; zero makes a try-acquire.
+  // How long the request may wait while others hold the lease; zero makes a try-acquire
+  // (Node::TryAcquire says how repeated tries are spaced).
   // A waiter is woken by the voters' release notice, not by polling.
   std::chrono::milliseconds wait{10'000};
   // Renew in the background (at half the remaining time) until released, lost, or

@@ -101,7 +101,10 @@ class Node {
 
   // Acquires `resource`, waiting up to options.wait while others hold it.
   absl::StatusOr<Lease> Acquire(std::string_view resource, AcquireOptions options = {});
-  // One attempt, no waiting: Aborted if another owner holds the lease.
+  // One attempt, no waiting: Aborted if another owner holds the lease. A try of a resource
+  // whose last try on this node was refused as held first waits out a short jittered spacing
+  // (a few round trips, doubling with each refusal in a row up to 8 times, within the
+  // timing's backoff ceiling), so callers trying in a loop do not flood the voters.
   absl::StatusOr<Lease> TryAcquire(std::string_view resource, AcquireOptions options = {});
   // The callback form; `done` runs once, on the node's executor.
   void AcquireAsync(std::string resource, AcquireOptions options, AcquireCallback done);
