@@ -151,6 +151,7 @@ absl::StatusOr<uint64_t> Proposer::Acquire(std::string resource, AcquireOptions 
   const uint64_t id = next_request_++;
   Request& r = requests_[id];
   r.id = id;
+  busy_.insert(id);
   r.resource = std::move(resource);
   r.duration_us = options.duration_us;
   r.try_once = options.try_once;
@@ -473,6 +474,7 @@ void Proposer::Grant(Request& r, Now now, Outbox& out) {
   r.state = State::kHolding;
   r.deadline_us = r.t0_us + config_.HolderDurationUs(r.duration_us);
   LM_CHECK(r.deadline_us > now.mono_us);
+  if (!r.renewing) Quiet(r);
   r.failures = 0;
   r.retransmit_at_us = kNever;
   try_spacing_.erase(r.resource);
@@ -581,6 +583,8 @@ void Proposer::Finish(uint64_t id, LeaseEvent event, Now now, Outbox& out) {
   LM_CHECK(it != requests_.end());
   const std::string resource = it->second.resource;
   if (it->second.state == State::kHolding) --held_;
+  Busy(it->second);
+  busy_.erase(id);
   requests_.erase(it);
   auto q = queues_.find(resource);
   LM_CHECK(q != queues_.end());
@@ -609,6 +613,7 @@ absl::Status Proposer::Renew(uint64_t request, int64_t duration_us, Now now, Out
   }
   if (r.renewing) return absl::OkStatus();  // the renewal in flight answers
   // Rule 6: t1 is read before the renewal leaves.
+  Busy(r);
   r.renewing = true;
   ++r.round;
   r.t1_us = now.mono_us;
@@ -652,6 +657,7 @@ void Proposer::FinishRenew(Request& r, bool ok, Outbox& out) {
   r.renewing = false;
   r.retransmit_at_us = kNever;
   r.renew_deadline_us = kNever;
+  if (r.state == State::kHolding) Quiet(r);
   if (ok) {
     ++stats_.renewals;
   } else {
@@ -824,12 +830,29 @@ void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
   }
 }
 
+void Proposer::Quiet(Request& r) {
+  if (r.quiet_until_us == r.deadline_us) return;
+  Busy(r);
+  busy_.erase(r.id);
+  r.quiet_until_us = r.deadline_us;
+  quiet_holds_.insert({r.quiet_until_us, r.id});
+}
+
+void Proposer::Busy(Request& r) {
+  if (r.quiet_until_us == kNever) return;
+  quiet_holds_.erase({r.quiet_until_us, r.id});
+  r.quiet_until_us = kNever;
+  busy_.insert(r.id);
+}
+
 void Proposer::OnTick(Now now, Outbox& out) {
-  std::vector<uint64_t> due;
-  for (const auto& [id, r] : requests_) {
-    (void)r;
-    due.push_back(id);
+  // Every busy request and every quiet holder whose deadline came, in id order: what a walk
+  // of all requests did, without the holders that have nothing due.
+  std::vector<uint64_t> due(busy_.begin(), busy_.end());
+  for (auto it = quiet_holds_.begin(); it != quiet_holds_.end() && it->first <= now.mono_us; ++it) {
+    due.push_back(it->second);
   }
+  std::sort(due.begin(), due.end());
   for (uint64_t id : due) {
     auto it = requests_.find(id);
     if (it != requests_.end()) TickRequest(it->second, now, out);
@@ -839,8 +862,9 @@ void Proposer::OnTick(Now now, Outbox& out) {
 
 int64_t Proposer::NextTickUs() const {
   int64_t next = pending_releases_.NextDueUs();
-  for (const auto& [id, r] : requests_) {
-    (void)id;
+  if (!quiet_holds_.empty()) next = std::min(next, quiet_holds_.begin()->first);
+  for (uint64_t id : busy_) {
+    const Request& r = requests_.at(id);
     switch (r.state) {
       case State::kQueued:
         next = std::min(next, r.wait_deadline_us);

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "lib/core/config.h"
@@ -131,6 +132,8 @@ class Proposer {
     int64_t wait_deadline_us = 0;
     bool try_once = false;
     State state = State::kQueued;
+    // In quiet_holds_ under this deadline (kNever: in busy_).
+    int64_t quiet_until_us = kNever;
     int attempts = 0;
     int failures = 0;    // consecutive failed attempts, for the backoff
     Ballot ticket = 0;   // the first attempt's ballot (rule 10); 0 before it
@@ -256,6 +259,14 @@ class Proposer {
   Rng& rng_;
   uint64_t next_request_ = 1;
   absl::btree_map<uint64_t, Request> requests_;
+  // The requests' wake-ups, indexed so that an input costs nothing per lease merely held (a
+  // job scheduler may hold 100,000): a holder that is not renewing needs a tick only at its
+  // deadline, kept in `quiet_holds_` by (deadline, id); every other request is in `busy_`
+  // and is looked at on each tick, as all were before. Quiet() and Busy() move a request.
+  absl::btree_set<std::pair<int64_t, uint64_t>> quiet_holds_;
+  absl::btree_set<uint64_t> busy_;
+  void Quiet(Request& r);
+  void Busy(Request& r);
   std::size_t held_ = 0;                                       // of requests_, those in kHolding
   absl::btree_map<std::string, std::deque<uint64_t>> queues_;  // front is active
   // Resources whose last try (try_once) here was refused as held: the next try waits until
