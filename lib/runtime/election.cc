@@ -8,13 +8,11 @@
 #include "lib/runtime/blocking.h"
 #include "lib/runtime/engine.h"
 #include "lib/runtime/lease_state.h"
+#include "lib/runtime/limits.h"
 
 namespace lockmesh {
-namespace {
 
-constexpr std::size_t kElectionNameBytesMax = 24;
-
-}  // namespace
+using runtime::kElectionNameBytesMax;
 
 Election::Election(Node& node, std::string name) : node_(node), name_(std::move(name)) {}
 

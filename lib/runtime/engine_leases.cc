@@ -7,15 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "lib/core/check.h"
 #include "lib/runtime/engine.h"
+#include "lib/runtime/limits.h"
 
 namespace lockmesh::runtime {
 namespace {
 
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
-// Resources one AcquireAll takes.
-constexpr std::size_t kAcquireAllResourcesMax = 64;
-// The breaker's cooldown grows to at most this many times the configured one.
-constexpr int64_t kBreakerCooldownGrowthMax = 32;
 
 int64_t Us(std::chrono::milliseconds ms) { return ms.count() * 1000; }
 

@@ -9,11 +9,10 @@
 #include "lib/crypto/key.h"
 #include "lib/runtime/address.h"
 #include "lib/runtime/engine.h"
+#include "lib/runtime/limits.h"
 
 namespace lockmesh::runtime {
 namespace {
-
-constexpr std::size_t kClusterNameBytesMax = 64;
 
 absl::Status Invalid(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("lockmesh options: ", what));

@@ -43,24 +43,12 @@
 #include "absl/status/status.h"
 #include "lib/core/messages.h"
 #include "lib/crypto/keyring.h"
+#include "lib/runtime/limits.h"
 #include "lockmesh/metrics.h"
 
 namespace lockmesh::runtime {
 
 using boost::asio::ip::udp;
-
-// Nonces remembered for replay detection (16 bytes each, plus the set's overhead: ~0.5 MB).
-inline constexpr std::size_t kReplayWindowDatagrams = 16384;
-// Peers with queued messages at once; more are sealed unbatched at once.
-inline constexpr std::size_t kBatchPeersMax = 1024;
-// Datagrams handed to the kernel by one sendmmsg call.
-inline constexpr std::size_t kSendBatchDatagramsMax = 64;
-// Dropped datagrams of one reason get a log record at the first and then at every this-many-th
-// (lib/runtime/drop_log.h): a flood of bad datagrams costs a line per thousand.
-inline constexpr uint64_t kDropLogEveryDatagrams = 1000;
-// Acquire attempts that did not fit their timeout get a log record at the first and then at
-// every this-many-th ("lease.attempt_too_slow").
-inline constexpr uint64_t kSlowAttemptLogEvery = 100;
 
 class Transport {
  public:
