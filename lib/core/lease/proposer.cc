@@ -583,8 +583,7 @@ void Proposer::Finish(uint64_t id, LeaseEvent event, Now now, Outbox& out) {
   LM_CHECK(it != requests_.end());
   const std::string resource = it->second.resource;
   if (it->second.state == State::kHolding) --held_;
-  Busy(it->second);
-  busy_.erase(id);
+  Unindex(it->second);
   requests_.erase(it);
   auto q = queues_.find(resource);
   LM_CHECK(q != queues_.end());
@@ -830,17 +829,24 @@ void Proposer::TickRequest(Request& r, Now now, Outbox& out) {
   }
 }
 
+void Proposer::Unindex(const Request& r) {
+  if (r.quiet_until_us == kNever) {
+    busy_.erase(r.id);
+  } else {
+    quiet_holds_.erase({r.quiet_until_us, r.id});
+  }
+}
+
 void Proposer::Quiet(Request& r) {
   if (r.quiet_until_us == r.deadline_us) return;
-  Busy(r);
-  busy_.erase(r.id);
+  Unindex(r);
   r.quiet_until_us = r.deadline_us;
   quiet_holds_.insert({r.quiet_until_us, r.id});
 }
 
 void Proposer::Busy(Request& r) {
   if (r.quiet_until_us == kNever) return;
-  quiet_holds_.erase({r.quiet_until_us, r.id});
+  Unindex(r);
   r.quiet_until_us = kNever;
   busy_.insert(r.id);
 }

@@ -45,8 +45,8 @@ struct AcquireOptions {
   // One attempt, answered Aborted when another owner holds the lease. Explicit, not
   // wait_us == 0: a driver whose remaining wait rounds to zero must not turn a waiting
   // request into a try-acquire. A try of a resource whose last try here was refused as held
-  // waits out a spacing first (TrySpacingUs), so callers trying in a loop do not flood the
-  // voters with tries that duel each other's partial accepts.
+  // waits out a spacing first (Proposer::SpaceTries), so callers trying in a loop do not
+  // flood the voters with tries that duel each other's partial accepts.
   bool try_once = false;
 };
 
@@ -267,6 +267,8 @@ class Proposer {
   absl::btree_set<uint64_t> busy_;
   void Quiet(Request& r);
   void Busy(Request& r);
+  // Takes `r` out of whichever of the two holds it.
+  void Unindex(const Request& r);
   std::size_t held_ = 0;                                       // of requests_, those in kHolding
   absl::btree_map<std::string, std::deque<uint64_t>> queues_;  // front is active
   // Resources whose last try (try_once) here was refused as held: the next try waits until
